@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test of tandem; called by `make test` after the builds.
+#   1. unit tests under ASan+UBSan (each test its own process, with a timeout)
+#   2. each libFuzzer target briefly over its seed corpus
+#   3. process-level tests of test/process/ against the plain build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+
+echo "== format check"
+make -s format-check
+
+echo "== unit tests (ASan+UBSan)"
+ctest --test-dir build-asan --output-on-failure -j 2
+
+echo "== fuzz targets (${FUZZ_SECONDS}s each)"
+for f in build-fuzz/fuzz_*; do
+  [ -x "$f" ] || continue
+  name=$(basename "$f")
+  corpus=test/fuzz/corpus/${name#fuzz_}
+  work=$(mktemp -d)
+  cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+  echo "-- $name"
+  "$f" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+    "$work" 2>"$work.log" || { tail -50 "$work.log"; rm -rf "$work" "$work.log"; exit 1; }
+  grep -E "^#[0-9]+.*DONE" "$work.log" || tail -2 "$work.log"
+  rm -rf "$work" "$work.log"
+done
+
+echo "== process tests"
+for t in test/process/*.sh; do
+  [ -f "$t" ] || continue
+  echo "-- $t"
+  timeout 600 bash "$t"
+done
+echo "== all tests passed"

@@ -1,0 +1,1 @@
+int tandem_app_placeholder_(void); int tandem_app_placeholder_(void) { return 0; }
