@@ -1,1 +1,5 @@
-int tandem_app_placeholder_(void); int tandem_app_placeholder_(void) { return 0; }
+int tandem_app_placeholder_(void);
+int tandem_app_placeholder_(void)
+{
+    return 0;
+}

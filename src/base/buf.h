@@ -21,7 +21,10 @@ typedef struct tandem_buf {
     size_t cap;    /* private */
 } tandem_buf;
 
-#define TANDEM_BUF_INIT {NULL, 0, 0}
+#define TANDEM_BUF_INIT                                                                            \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void tandem_buf_init(tandem_buf *b);
 void tandem_buf_free(tandem_buf *b);

@@ -30,9 +30,9 @@
     X(TANDEM_EEXIST, "already exists")                                                             \
     X(TANDEM_EACCES, "permission denied")                                                          \
     X(TANDEM_ESYS, "system call failed")                                                           \
-    X(TANDEM_ESTOPPED, "stopped after a failed fsync; restart to recover")                        \
+    X(TANDEM_ESTOPPED, "stopped after a failed fsync; restart to recover")                         \
     X(TANDEM_ECONFIG, "invalid configuration")                                                     \
-    X(TANDEM_ECLUSTER, "data directory belongs to another cluster or broker")                     \
+    X(TANDEM_ECLUSTER, "data directory belongs to another cluster or broker")                      \
     X(TANDEM_EFULL, "queue or buffer is full")                                                     \
     X(TANDEM_ERANGE, "value out of range")                                                         \
     X(TANDEM_ETOOBIG, "entry is larger than the limit")                                            \

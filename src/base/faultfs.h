@@ -60,16 +60,16 @@ void tandem_faultfs_fail_write(tandem_faultfs *fs, int64_t nth);
 
 /* Counters, for tests that check a fault actually fired. */
 typedef struct tandem_faultfs_stats {
-    uint64_t ops;             /* operations attempted */
-    uint64_t syncs;           /* successful syncs of files */
-    uint64_t dir_syncs;       /* successful directory syncs */
-    uint64_t writes;          /* successful pwrites */
-    uint64_t failed_syncs;    /* injected sync failures */
-    uint64_t failed_writes;   /* injected write failures */
-    uint64_t crashes;         /* tandem_faultfs_crash calls */
-    uint64_t torn_writes;     /* unsynced writes kept torn at a crash */
-    uint64_t dropped_writes;  /* unsynced writes dropped at a crash */
-    uint64_t kept_writes;     /* unsynced writes kept whole at a crash */
+    uint64_t ops;            /* operations attempted */
+    uint64_t syncs;          /* successful syncs of files */
+    uint64_t dir_syncs;      /* successful directory syncs */
+    uint64_t writes;         /* successful pwrites */
+    uint64_t failed_syncs;   /* injected sync failures */
+    uint64_t failed_writes;  /* injected write failures */
+    uint64_t crashes;        /* tandem_faultfs_crash calls */
+    uint64_t torn_writes;    /* unsynced writes kept torn at a crash */
+    uint64_t dropped_writes; /* unsynced writes dropped at a crash */
+    uint64_t kept_writes;    /* unsynced writes kept whole at a crash */
 } tandem_faultfs_stats;
 
 void tandem_faultfs_stats_get(const tandem_faultfs *fs, tandem_faultfs_stats *out);

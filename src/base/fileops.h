@@ -45,8 +45,7 @@ struct tandem_fileops {
     /* Writes all of buf at off, or fails (a prefix may have been written). */
     int (*pwrite)(tandem_fileops *ops, int fd, const void *buf, size_t len, uint64_t off);
     /* Reads up to len bytes at off; *nread < len only at end of file. */
-    int (*pread)(tandem_fileops *ops, int fd, void *buf, size_t len, uint64_t off,
-                 size_t *nread);
+    int (*pread)(tandem_fileops *ops, int fd, void *buf, size_t len, uint64_t off, size_t *nread);
     int (*sync)(tandem_fileops *ops, int fd);
     int (*truncate)(tandem_fileops *ops, int fd, uint64_t size);
     int (*size)(tandem_fileops *ops, int fd, uint64_t *size_out);
@@ -75,8 +74,7 @@ int tandem_file_read_all(tandem_fileops *ops, const char *path, size_t max_bytes
 
 /* Writes a small file atomically and durably: `path.tmp`, write, sync, rename
  * over `path`, sync the parent directory. */
-int tandem_file_write_atomic(tandem_fileops *ops, const char *path, const void *data,
-                             size_t len);
+int tandem_file_write_atomic(tandem_fileops *ops, const char *path, const void *data, size_t len);
 
 /* mkdir that treats an existing directory as success, and syncs the parent
  * when it created the directory. */

@@ -203,9 +203,9 @@ static int posix_stat(tandem_fileops *ops, const char *path, bool *is_dir)
 }
 
 static tandem_fileops posix_ops = {
-    posix_open,     posix_close,    posix_pwrite, posix_pread, posix_sync,
-    posix_truncate, posix_size,     posix_rename, posix_unlink, posix_mkdir,
-    posix_sync_dir, posix_list,     posix_stat,
+    posix_open,     posix_close, posix_pwrite, posix_pread,  posix_sync,
+    posix_truncate, posix_size,  posix_rename, posix_unlink, posix_mkdir,
+    posix_sync_dir, posix_list,  posix_stat,
 };
 
 tandem_fileops *tandem_fileops_posix(void)
