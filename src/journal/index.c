@@ -209,8 +209,10 @@ void journal_index_drop_front(journal_index *x, size_t n)
     while (drop + 1 < x->run_count && x->runs[drop + 1].first_index <= first) {
         drop++;
     }
-    memmove(x->runs, x->runs + drop, (x->run_count - drop) * sizeof(*x->runs));
-    x->run_count -= drop;
+    if (drop > 0) {
+        memmove(x->runs, x->runs + drop, (x->run_count - drop) * sizeof(*x->runs));
+        x->run_count -= drop;
+    }
     TANDEM_ASSERT(x->run_count == 0 || x->runs[0].first_index <= first ||
                   journal_index_last(x) < first);
 }

@@ -569,6 +569,11 @@ static int read_from_file(tandem_journal *j, size_t pos, uint64_t index, uint64_
     if (h->index != index) {
         return read_damaged(j, number, index, off, "another index is stored there", diag);
     }
+    if (h->payload_size_bytes == 0) {
+        return journal_entry_payload_ok(hb, h, NULL)
+                   ? TANDEM_OK
+                   : read_damaged(j, number, index, off, "checksum mismatch", diag);
+    }
     uint8_t *dst = NULL;
     rc = tandem_buf_put_zeros(payload, h->payload_size_bytes, &dst);
     if (rc != TANDEM_OK) {

@@ -503,7 +503,9 @@ int journal_scan(tandem_fileops *ops, const char *dir, const journal_scan_visito
         return TANDEM_OK;
     }
     qsort(plan->numbers, plan->number_count, sizeof(uint64_t), cmp_u64);
-    qsort(plan->tmp_numbers, plan->tmp_count, sizeof(uint64_t), cmp_u64);
+    if (plan->tmp_count > 0) {
+        qsort(plan->tmp_numbers, plan->tmp_count, sizeof(uint64_t), cmp_u64);
+    }
     scan_ctx c = {.ops = ops, .dir = dir, .v = v, .plan = plan, .diag = diag};
     size_t n = plan->number_count;
     c.hdrs = calloc(n, sizeof(*c.hdrs));
