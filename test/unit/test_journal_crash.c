@@ -27,6 +27,7 @@ typedef struct model {
     uint64_t last;     /* highest index that may be present */
     uint64_t required; /* every index up to here must be present */
     uint64_t term;
+    uint64_t compact; /* highest index given to compact_below (entries below may go) */
 } model;
 
 static model m;
@@ -88,7 +89,16 @@ static int w_truncate(writer *w)
     return rc;
 }
 
-/* Random appends, flushes and truncations until a call fails (the disk
+static int w_compact(writer *w)
+{
+    uint64_t index = 1 + tandem_rand_below(&w->r->base, tandem_journal_durable_index(w->j) + 1);
+    if (index > m.compact) {
+        m.compact = index;
+    }
+    return tandem_journal_compact_below(w->j, index, NULL);
+}
+
+/* Random appends, flushes, truncations and compactions until a call fails (the disk
  * died) or the budget is spent. */
 static void w_run(writer *w, int groups)
 {
@@ -96,6 +106,8 @@ static void w_run(writer *w, int groups)
         int rc = TANDEM_OK;
         if (tandem_rand_chance(&w->r->base, 1, 12)) {
             rc = w_truncate(w);
+        } else if (tandem_rand_chance(&w->r->base, 1, 12)) {
+            rc = w_compact(w);
         } else {
             uint64_t n = 1 + tandem_rand_below(&w->r->base, 8);
             for (uint64_t i = 0; i < n && rc == TANDEM_OK; i++) {
@@ -123,12 +135,14 @@ static void w_run(writer *w, int groups)
 static void verify(tandem_journal *j)
 {
     uint64_t last = tandem_journal_last_index(j);
-    CHECK_EQ_U64(1, tandem_journal_first_index(j));
+    uint64_t first = tandem_journal_first_index(j);
+    CHECK_MSG(first <= (m.compact > 1 ? m.compact : 1), "first index %" PRIu64 " past %" PRIu64,
+              first, m.compact);
     CHECK_MSG(last >= m.required, "lost durable entries: last %" PRIu64 " < durable %" PRIu64, last,
               m.required);
     CHECK_MSG(last <= m.last, "entries nobody appended: last %" PRIu64 " > %" PRIu64, last, m.last);
     CHECK_EQ_U64(last, tandem_journal_durable_index(j));
-    for (uint64_t i = 1; i <= last; i++) {
+    for (uint64_t i = first; i <= last; i++) {
         CHECK_MSG(jf_entry_is(j, i, m.e[i].term, m.e[i].gen, m.e[i].size),
                   "entry %" PRIu64 " is not what was appended (required up to %" PRIu64 ")", i,
                   m.required);
