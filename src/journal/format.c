@@ -73,7 +73,8 @@ int journal_segment_header_decode(const uint8_t *p, size_t len, journal_segment_
     h->first_index = tandem_load_u64(p + 24);
     h->prev_term = tandem_load_u64(p + 32);
     h->flags = tandem_load_u32(p + 40);
-    if (h->number == 0 || h->first_index == 0 || (h->flags & ~JOURNAL_SEGMENT_FLAG_BASE) != 0) {
+    if (h->number == 0 || h->number > JOURNAL_SEGMENT_NUMBER_MAX || h->first_index == 0 ||
+        h->first_index > JOURNAL_INDEX_MAX || (h->flags & ~JOURNAL_SEGMENT_FLAG_BASE) != 0) {
         *reason = "segment header fields out of range";
         return TANDEM_ECORRUPT;
     }
@@ -144,7 +145,7 @@ int journal_entry_header_decode(const uint8_t *p, size_t len, journal_entry_head
         *reason = "unknown entry kind";
         return TANDEM_ECORRUPT;
     }
-    if (h->index == 0 || h->synced_index >= h->index) {
+    if (h->index == 0 || h->index > JOURNAL_INDEX_MAX || h->synced_index >= h->index) {
         *reason = "entry index or synced index out of range";
         return TANDEM_ECORRUPT;
     }
@@ -212,7 +213,7 @@ int journal_segment_name_parse(const char *name, uint64_t *number)
         }
         v = v * 10 + d;
     }
-    if (v == 0) {
+    if (v == 0 || v > JOURNAL_SEGMENT_NUMBER_MAX) {
         return 0;
     }
     const char *rest = digits + JOURNAL_SEGMENT_DIGITS;

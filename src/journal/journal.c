@@ -158,6 +158,11 @@ static int sync_active(tandem_journal *j, tandem_diag *diag)
 static int roll(tandem_journal *j, tandem_diag *diag)
 {
     TANDEM_ASSERT(j != NULL && !j->stopped);
+    if (last_segment(j)->number >= JOURNAL_SEGMENT_NUMBER_MAX) {
+        return tandem_diag_set(diag, TANDEM_ERANGE,
+                               "segment number %" PRIu64 " is the largest allowed",
+                               last_segment(j)->number);
+    }
     int rc = sync_active(j, diag);
     if (rc != TANDEM_OK) {
         return rc;
@@ -454,6 +459,10 @@ int tandem_journal_append(tandem_journal *j, uint64_t term, uint8_t kind, const 
         return tandem_diag_set(diag, TANDEM_EINVAL,
                                "term %" PRIu64 " is below the last entry's %" PRIu64, term,
                                last_term);
+    }
+    if (last >= JOURNAL_INDEX_MAX) {
+        return tandem_diag_set(diag, TANDEM_ERANGE, "index %" PRIu64 " is the largest allowed",
+                               last);
     }
     uint64_t total = journal_entry_size_bytes(payload_size_bytes);
     if (last_segment(j)->count > 0 &&
@@ -802,8 +811,15 @@ int tandem_journal_reset(tandem_journal *j, uint64_t next_index, uint64_t prev_t
     if (j->stopped) {
         return tandem_diag_set(diag, TANDEM_ESTOPPED, "journal %s is stopped", j->dir);
     }
-    if (next_index == 0) {
-        return tandem_diag_set(diag, TANDEM_EINVAL, "reset: next index must be at least 1");
+    if (next_index == 0 || next_index > JOURNAL_INDEX_MAX) {
+        return tandem_diag_set(diag, TANDEM_EINVAL,
+                               "reset: next index %" PRIu64 " is outside [1, %" PRIu64 "]",
+                               next_index, JOURNAL_INDEX_MAX);
+    }
+    if (last_segment(j)->number >= JOURNAL_SEGMENT_NUMBER_MAX) {
+        return tandem_diag_set(diag, TANDEM_ERANGE,
+                               "segment number %" PRIu64 " is the largest allowed",
+                               last_segment(j)->number);
     }
     journal_segment_header h = {.version = JOURNAL_FORMAT_VERSION,
                                 .number = last_segment(j)->number + 1,

@@ -47,6 +47,10 @@
  * are kept as u32). */
 #define JOURNAL_PAYLOAD_BYTES_FORMAT_MAX TANDEM_JOURNAL_ENTRY_SIZE_BYTES_MAX
 #define JOURNAL_SEGMENT_BYTES_FORMAT_MAX ((uint64_t)UINT32_MAX)
+/* Indexes and segment numbers stay far below UINT64_MAX, so "+ 1" never
+ * wraps, whatever a damaged file says: larger values are damage. */
+#define JOURNAL_INDEX_MAX          ((uint64_t)1 << 62)
+#define JOURNAL_SEGMENT_NUMBER_MAX ((uint64_t)1 << 62)
 /* A directory with more segment files than this is refused. */
 #define JOURNAL_SEGMENT_COUNT_MAX ((size_t)1 << 20)
 

@@ -42,7 +42,12 @@ int journal_reader_peek(journal_reader *r, uint64_t off, size_t len, const uint8
         *p = r->buf + (off - r->buf_off);
         return TANDEM_OK;
     }
+    uint64_t left = r->file_size_bytes - off;
     size_t want = len > READER_WINDOW_BYTES ? len : READER_WINDOW_BYTES;
+    if (want > left) {
+        want = (size_t)left; /* small files get small windows */
+    }
+    TANDEM_ASSERT(want >= len);
     if (want > r->cap) {
         uint8_t *nb = realloc(r->buf, want);
         if (nb == NULL) {
@@ -51,7 +56,6 @@ int journal_reader_peek(journal_reader *r, uint64_t off, size_t len, const uint8
         r->buf = nb;
         r->cap = want;
     }
-    uint64_t left = r->file_size_bytes - off;
     size_t n = left < r->cap ? (size_t)left : r->cap;
     size_t got = 0;
     r->buf_len = 0;

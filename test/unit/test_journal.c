@@ -831,6 +831,93 @@ static void test_header_codec(void)
     CHECK_EQ_U64(0, journal_segment_name_parse("raft-meta", &n));
 }
 
+/* Reads a whole file of the faultfs into out; returns its size. */
+static size_t slurp(jfixture *f, const char *path, uint8_t *out, size_t cap)
+{
+    int fd;
+    CHECK_OK(f->ops->open(f->ops, path, TANDEM_OPEN_READ, &fd));
+    size_t n = 0;
+    CHECK_OK(f->ops->pread(f->ops, fd, out, cap, 0, &n));
+    CHECK_OK(f->ops->close(f->ops, fd));
+    CHECK(n < cap);
+    return n;
+}
+
+static void save_corpus(const char *dir, const char *name, const uint8_t *data, size_t len)
+{
+    if (dir == NULL) {
+        return;
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *fp = fopen(path, "wb");
+    CHECK(fp != NULL);
+    CHECK_EQ_U64(len, fwrite(data, 1, len, fp));
+    CHECK(fclose(fp) == 0);
+}
+
+/* Builds the fuzz target's seed corpus: real segment files (and a term/vote
+ * file), each under 4 KiB, and checks each is what it claims to be. With
+ * TANDEM_JOURNAL_CORPUS_DIR set it also writes them there. */
+static void test_fuzz_corpus_files(void)
+{
+    const char *out = getenv("TANDEM_JOURNAL_CORPUS_DIR");
+    static uint8_t raw[4096];
+    char path[256];
+    jfixture f;
+    jf_setup(&f, 1);
+    tandem_journal_options o = jf_small_options();
+    tandem_journal *j = jf_open(&f, &o);
+    uint64_t index;
+    CHECK_OK(tandem_journal_append(j, 1, TANDEM_JOURNAL_NOOP, NULL, 0, &index, NULL));
+    CHECK_OK(
+        tandem_journal_append(j, 1, TANDEM_JOURNAL_CONFIG, "voters 0 1 2 3", 14, &index, NULL));
+    CHECK_OK(tandem_journal_flush(j, NULL));
+    for (uint64_t i = 3; i <= 60; i++) {
+        jf_append(j, 1 + i / 10, i, (size_t)(i * 7 % 90));
+        if (i % 3 == 0) {
+            CHECK_OK(tandem_journal_flush(j, NULL));
+        }
+    }
+    CHECK_OK(tandem_journal_flush(j, NULL));
+    CHECK_OK(tandem_journal_meta_set(j, 5, 1, NULL));
+    tandem_journal_close(j);
+    CHECK(count_segments(f.ops, JDIR) >= 2);
+
+    jf_segment_path(1, path, sizeof(path));
+    size_t n1 = slurp(&f, path, raw, sizeof(raw));
+    CHECK(n1 > 64 && n1 <= 4096);
+    save_corpus(out, "segment-first", raw, n1);
+    journal_segment_header h;
+    const char *why;
+    CHECK_OK(journal_segment_header_decode(raw, n1, &h, &why));
+    CHECK_EQ_U64(JOURNAL_SEGMENT_FLAG_BASE, h.flags);
+
+    /* the same file with its tail torn to zeros, and with a proven flip */
+    uint8_t copy[4096];
+    memcpy(copy, raw, n1);
+    memset(copy + n1 - 30, 0, 30);
+    save_corpus(out, "segment-torn-tail", copy, n1);
+    memcpy(copy, raw, n1);
+    copy[64 + 48 + 50] ^= 4; /* inside entry 2's payload */
+    save_corpus(out, "segment-flipped", copy, n1);
+    journal_entry_header eh;
+    CHECK_OK(journal_entry_header_decode(copy + 64 + 48, 44, &eh, &why));
+    CHECK(!journal_entry_payload_ok(copy + 64 + 48, &eh, copy + 64 + 48 + 44));
+
+    jf_segment_path(2, path, sizeof(path));
+    size_t n2 = slurp(&f, path, raw, sizeof(raw));
+    CHECK_OK(journal_segment_header_decode(raw, n2, &h, &why));
+    CHECK_EQ_U64(0, h.flags);
+    CHECK(h.first_index > 1);
+    save_corpus(out, "segment-second", raw, n2);
+
+    size_t nm = slurp(&f, JDIR "/raft-meta", raw, sizeof(raw));
+    CHECK_EQ_U64(36, nm);
+    save_corpus(out, "raft-meta", raw, nm);
+    jf_teardown(&f);
+}
+
 static const tandem_test cases[] = {
     {"roundtrip_many_segments", test_roundtrip_many_segments},
     {"roundtrip_posix", test_roundtrip_posix},
@@ -851,6 +938,7 @@ static const tandem_test cases[] = {
     {"inspect_listing", test_inspect_listing},
     {"inspect_is_read_only", test_inspect_is_read_only},
     {"header_codec", test_header_codec},
+    {"fuzz_corpus_files", test_fuzz_corpus_files},
     {NULL, NULL},
 };
 
