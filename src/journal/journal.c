@@ -695,6 +695,39 @@ static int reactivate(tandem_journal *j, size_t pos, tandem_diag *diag)
     return journal_segment_open(j->ops, j->dir, number, true, &j->active_fd, diag);
 }
 
+/* Deletes the segments after pos durably, newest first (a crash leaves a
+ * prefix), and makes pos the active segment again. */
+static int drop_segments_after(tandem_journal *j, size_t pos, tandem_diag *diag)
+{
+    size_t n = j->index.seg_count;
+    TANDEM_ASSERT(pos + 1 < n);
+    for (size_t i = n; i-- > pos + 1;) {
+        if (i + 1 == n) {
+            close_active_fd(j);
+            j->pending_len = 0;
+        }
+        if (j->read_number == j->index.segs[i].number) {
+            close_read_fd(j);
+        }
+        int rc = journal_segment_unlink(j->ops, j->dir, j->index.segs[i].number, false, diag);
+        if (rc != TANDEM_OK) {
+            return stop(j, rc, diag);
+        }
+    }
+    int rc = j->ops->sync_dir(j->ops, j->dir);
+    if (rc == TANDEM_OK) {
+        rc = reactivate(j, pos, diag);
+    } else {
+        tandem_diag_set(diag, rc, "fsync directory %s: %s", j->dir, tandem_strerror(rc));
+    }
+    if (rc != TANDEM_OK) {
+        return stop(j, rc, diag);
+    }
+    j->written_bytes = j->index.segs[pos].end_bytes;
+    TANDEM_ASSERT(j->active_fd >= 0 && j->pending_len == 0);
+    return TANDEM_OK;
+}
+
 int tandem_journal_truncate_from(tandem_journal *j, uint64_t index, tandem_diag *diag)
 {
     TANDEM_ASSERT(j != NULL);
@@ -714,32 +747,12 @@ int tandem_journal_truncate_from(tandem_journal *j, uint64_t index, tandem_diag 
         return TANDEM_OK;
     }
     size_t pos = journal_index_find(&j->index, index);
-    size_t n = j->index.seg_count;
     int rc = TANDEM_OK;
-    for (size_t i = n; i-- > pos + 1;) { /* newest first: a crash leaves a prefix */
-        if (i + 1 == n) {
-            close_active_fd(j);
-            j->pending_len = 0;
-        }
-        if (j->read_number == j->index.segs[i].number) {
-            close_read_fd(j);
-        }
-        rc = journal_segment_unlink(j->ops, j->dir, j->index.segs[i].number, false, diag);
+    if (pos + 1 < j->index.seg_count) {
+        rc = drop_segments_after(j, pos, diag);
         if (rc != TANDEM_OK) {
-            return stop(j, rc, diag);
+            return rc;
         }
-    }
-    if (pos + 1 < n) {
-        rc = j->ops->sync_dir(j->ops, j->dir);
-        if (rc == TANDEM_OK) {
-            rc = reactivate(j, pos, diag);
-        } else {
-            tandem_diag_set(diag, rc, "fsync directory %s: %s", j->dir, tandem_strerror(rc));
-        }
-        if (rc != TANDEM_OK) {
-            return stop(j, rc, diag);
-        }
-        j->written_bytes = j->index.segs[pos].end_bytes;
     }
     const journal_segment *s = &j->index.segs[pos];
     uint64_t off = s->offsets[index - s->first_index];

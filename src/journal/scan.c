@@ -375,6 +375,43 @@ static int scan_entries(scan_ctx *c, size_t pos, const char *path, int fd, uint6
     return rc;
 }
 
+/* Checks that segment numbers[pos] (valid header h) continues the log where
+ * the previous one ended. *linked false: a verdict was reached instead. */
+static int link_segment(scan_ctx *c, size_t pos, const journal_segment_header *h, bool *linked)
+{
+    journal_plan *plan = c->plan;
+    TANDEM_ASSERT(pos >= plan->start && pos < plan->number_count && h != NULL);
+    *linked = false;
+    if (pos == plan->start) {
+        c->expected = h->first_index;
+        c->last_term = h->prev_term;
+    } else if (h->first_index < c->expected) {
+        return corrupt_at(c, pos, 0,
+                          "segment starts at index %" PRIu64
+                          ", inside the previous segment (which ends at %" PRIu64 ")",
+                          h->first_index, c->expected - 1);
+    } else if (h->first_index > c->expected) {
+        /* the previous segment's tail is missing */
+        TANDEM_ASSERT(plan->index.seg_count > 0);
+        const journal_segment *prev = &plan->index.segs[plan->index.seg_count - 1];
+        journal_damage *d = &plan->damage;
+        d->seg_pos = pos - 1;
+        d->offset = prev->end_bytes;
+        d->index = c->expected;
+        snprintf(d->reason, sizeof(d->reason),
+                 "the file ends at entry %" PRIu64 " but the next segment starts at %" PRIu64,
+                 c->expected - 1, h->first_index);
+        return decide(c, pos, JOURNAL_SEGMENT_HEADER_BYTES);
+    } else if (h->prev_term != c->last_term) {
+        return corrupt_at(c, pos, 0,
+                          "segment header says index %" PRIu64 " has term %" PRIu64
+                          ", the previous segment says %" PRIu64,
+                          c->expected - 1, h->prev_term, c->last_term);
+    }
+    *linked = true;
+    return TANDEM_OK;
+}
+
 /* One segment of the walk. Sets *stop when a verdict has been reached. */
 static int walk_segment(scan_ctx *c, size_t pos, bool *stop)
 {
@@ -411,29 +448,10 @@ static int walk_segment(scan_ctx *c, size_t pos, bool *stop)
         return corrupt_at(c, pos, 0, "segment file of %" PRIu64 " bytes is over the format limit",
                           c->sizes[pos]);
     }
-    if (first) {
-        c->expected = h->first_index;
-        c->last_term = h->prev_term;
-    } else if (h->first_index < c->expected) {
-        return corrupt_at(c, pos, 0,
-                          "segment starts at index %" PRIu64
-                          ", inside the previous segment (which ends at %" PRIu64 ")",
-                          h->first_index, c->expected - 1);
-    } else if (h->first_index > c->expected) {
-        /* the previous segment's tail is missing */
-        const journal_segment *prev = &plan->index.segs[plan->index.seg_count - 1];
-        c->plan->damage.seg_pos = pos - 1;
-        c->plan->damage.offset = prev->end_bytes;
-        c->plan->damage.index = c->expected;
-        snprintf(c->plan->damage.reason, sizeof(c->plan->damage.reason),
-                 "the file ends at entry %" PRIu64 " but the next segment starts at %" PRIu64,
-                 c->expected - 1, h->first_index);
-        return decide(c, pos, JOURNAL_SEGMENT_HEADER_BYTES);
-    } else if (h->prev_term != c->last_term) {
-        return corrupt_at(c, pos, 0,
-                          "segment header says index %" PRIu64 " has term %" PRIu64
-                          ", the previous segment says %" PRIu64,
-                          c->expected - 1, h->prev_term, c->last_term);
+    bool linked = false;
+    rc = link_segment(c, pos, h, &linked);
+    if (rc != TANDEM_OK || !linked) {
+        return rc;
     }
     rc = journal_index_push_segment(&plan->index, h);
     if (rc != TANDEM_OK) {
