@@ -226,3 +226,21 @@ int journal_segment_name_parse(const char *name, uint64_t *number)
     }
     return 0;
 }
+
+int journal_dir_normalise(const char *dir, char *out, size_t out_size, tandem_diag *diag)
+{
+    TANDEM_ASSERT(dir != NULL && out != NULL);
+    TANDEM_ASSERT(out_size > TANDEM_JOURNAL_DIR_PATH_BYTES_MAX);
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/') {
+        len--;
+    }
+    if (len == 0 || len > TANDEM_JOURNAL_DIR_PATH_BYTES_MAX) {
+        return tandem_diag_set(diag, TANDEM_EINVAL,
+                               "journal directory path is empty or longer than %zu bytes",
+                               TANDEM_JOURNAL_DIR_PATH_BYTES_MAX);
+    }
+    memcpy(out, dir, len);
+    out[len] = '\0';
+    return TANDEM_OK;
+}

@@ -139,10 +139,17 @@ int tandem_journal_inspect(tandem_fileops *ops, const char *dir, FILE *out,
                               .entry = on_entry,
                               .damage = on_damage,
                               .candidate = on_candidate};
+    char norm[TANDEM_JOURNAL_DIR_PATH_BYTES_MAX + 1];
+    int rc = journal_dir_normalise(dir, norm, sizeof(norm), diag);
+    if (rc != TANDEM_OK) {
+        fprintf(out, "journal %s: %s\n", dir, tandem_diag_text(diag));
+        return rc;
+    }
+    dir = norm;
     fprintf(out, "journal %s\n", dir);
     print_meta(ops, dir, out);
     journal_plan plan;
-    int rc = journal_scan(ops, dir, &v, &plan, diag);
+    rc = journal_scan(ops, dir, &v, &plan, diag);
     if (rc != TANDEM_OK) {
         fprintf(out, "verdict: cannot read: %s\n", tandem_diag_text(diag));
         goto cleanup;

@@ -355,18 +355,17 @@ int tandem_journal_open(tandem_fileops *ops, const char *dir, const tandem_journ
     if (rc != TANDEM_OK) {
         return rc;
     }
-    if (strlen(dir) > TANDEM_JOURNAL_DIR_PATH_BYTES_MAX || dir[0] == '\0') {
-        return tandem_diag_set(diag, TANDEM_EINVAL,
-                               "journal directory path is empty or longer "
-                               "than %zu bytes",
-                               TANDEM_JOURNAL_DIR_PATH_BYTES_MAX);
-    }
     tandem_journal *j = calloc(1, sizeof(*j));
     if (j == NULL) {
         return tandem_diag_set(diag, TANDEM_ENOMEM, "journal: out of memory");
     }
+    rc = journal_dir_normalise(dir, j->dir, sizeof(j->dir), diag);
+    if (rc != TANDEM_OK) {
+        free(j);
+        return rc;
+    }
+    dir = j->dir;
     j->ops = ops;
-    strcpy(j->dir, dir);
     j->opts = o;
     j->active_fd = -1;
     j->read_fd = -1;

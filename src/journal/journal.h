@@ -19,7 +19,8 @@
  *
  * Fail-stop: when a write, truncate, unlink or fsync fails, the failing call
  * returns the error and the journal is stopped: every later call returns
- * TANDEM_ESTOPPED and `durable_index` never advances again. An fsync is never
+ * TANDEM_ESTOPPED (the getters first/last/durable_index and stopped keep
+ * answering) and `durable_index` never advances again. An fsync is never
  * retried (the kernel may already have dropped the unsynced pages); the
  * broker restarts and recovers from what is on disk.
  *

@@ -119,6 +119,10 @@ const char *journal_kind_name(uint8_t kind);
 /* "<dir>/journal-<20 digits>.seg" (or with .tmp appended). TANDEM_ETOOBIG
  * when it does not fit in out. */
 int journal_segment_path(const char *dir, uint64_t number, bool tmp, char *out, size_t out_size);
+/* Copies dir without trailing slashes (paths are built as "<dir>/<name>"
+ * and must be spelled the same way every time). TANDEM_EINVAL when it is
+ * empty or longer than TANDEM_JOURNAL_DIR_PATH_BYTES_MAX. */
+int journal_dir_normalise(const char *dir, char *out, size_t out_size, tandem_diag *diag);
 /* Parses a segment file name: 1 for a segment, 2 for a segment's temporary
  * file, 0 for anything else. */
 int journal_segment_name_parse(const char *name, uint64_t *number);
@@ -241,7 +245,7 @@ typedef struct journal_scan_visitor {
     void (*candidate)(void *arg, const char *path, uint64_t offset, const journal_entry_header *h);
 } journal_scan_visitor;
 
-/* Scans dir read-only and fills plan (journal_plan_free releases it, also
+/* Scans dir (normalised) read-only and fills plan (journal_plan_free releases it, also
  * after a failure). Returns 0 when a verdict was reached (even CORRUPT),
  * TANDEM_EFORMAT for a newer segment format, I/O errors, TANDEM_ENOMEM. */
 int journal_scan(tandem_fileops *ops, const char *dir, const journal_scan_visitor *v,

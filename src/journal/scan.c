@@ -507,11 +507,6 @@ int journal_scan(tandem_fileops *ops, const char *dir, const journal_scan_visito
     TANDEM_ASSERT(ops != NULL && dir != NULL && plan != NULL);
     memset(plan, 0, sizeof(*plan));
     journal_index_init(&plan->index);
-    if (strlen(dir) > TANDEM_JOURNAL_DIR_PATH_BYTES_MAX) {
-        return tandem_diag_set(diag, TANDEM_EINVAL,
-                               "journal directory path is longer than %zu bytes",
-                               TANDEM_JOURNAL_DIR_PATH_BYTES_MAX);
-    }
     list_acc acc = {plan, 0, 0};
     int rc = ops->list(ops, dir, list_cb, &acc);
     if (rc != TANDEM_OK) {

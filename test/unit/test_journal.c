@@ -437,6 +437,13 @@ static void test_argument_errors(void)
     uint64_t t;
     CHECK_RC(TANDEM_ERANGE, tandem_journal_term_at(j, 4, &t));
     CHECK(!tandem_journal_stopped(j));
+    CHECK_OK(tandem_journal_flush(j, NULL));
+    tandem_journal_close(j);
+    /* trailing slashes name the same directory */
+    CHECK_OK(tandem_journal_open(f.ops, JDIR "//", &o, &j, &d));
+    CHECK_EQ_U64(3, tandem_journal_last_index(j));
+    CHECK_OK(tandem_journal_read(j, 2, &e, &b, NULL));
+    CHECK_EQ_U64(1, b.len);
     tandem_buf_free(&b);
     tandem_journal_close(j);
     jf_teardown(&f);
@@ -634,6 +641,34 @@ static void test_segment_header_damage(void)
         CHECK(jf_entry_is(j, i, 1, i, 100));
     }
     tandem_journal_close(j);
+    jf_teardown(&f);
+}
+
+/* A segment cut short while the next one holds entries written after its
+ * end was durable: corruption, not a torn tail. */
+static void test_shortened_segment_is_corruption(void)
+{
+    jfixture f;
+    jf_setup(&f, test_seed());
+    tandem_journal_options o = jf_small_options();
+    tandem_journal *j = jf_open(&f, &o);
+    for (uint64_t i = 1; i <= 100; i++) {
+        jf_append(j, 1, i, 100);
+        CHECK_OK(tandem_journal_flush(j, NULL));
+    }
+    tandem_journal_close(j);
+    char path[256];
+    jf_segment_path(2, path, sizeof(path));
+    int fd;
+    CHECK_OK(f.ops->open(f.ops, path, TANDEM_OPEN_WRITE, &fd));
+    uint64_t size = 0;
+    CHECK_OK(f.ops->size(f.ops, fd, &size));
+    CHECK_OK(f.ops->truncate(f.ops, fd, size - 144)); /* exactly one entry less */
+    CHECK_OK(f.ops->close(f.ops, fd));
+    tandem_diag d;
+    CHECK_RC(TANDEM_ECORRUPT, tandem_journal_open(f.ops, JDIR, &o, &j, &d));
+    CHECK_CONTAINS(d.message, "journal-00000000000000000002.seg at byte offset 3952 (entry 56)");
+    CHECK_CONTAINS(d.message, "the file ends at entry 55 but the next segment starts at 57");
     jf_teardown(&f);
 }
 
@@ -932,6 +967,7 @@ static const tandem_test cases[] = {
     {"damaged_last_entry_is_torn", test_damaged_last_entry_is_torn},
     {"damage_before_unproven_entries_is_torn", test_damage_before_unproven_entries_is_torn},
     {"segment_header_damage", test_segment_header_damage},
+    {"shortened_segment_is_corruption", test_shortened_segment_is_corruption},
     {"newer_format_refused", test_newer_format_refused},
     {"read_detects_later_damage", test_read_detects_later_damage},
     {"leftovers_removed", test_leftovers_removed},
