@@ -214,7 +214,7 @@ static void crash_once(uint64_t seed, tandem_faultfs_stats *total)
 
 static void test_crash_random_points(void)
 {
-    uint64_t n = test_iterations(300);
+    uint64_t n = test_iterations(1000);
     tandem_faultfs_stats total;
     memset(&total, 0, sizeof(total));
     for (uint64_t i = 0; i < n; i++) {
@@ -320,7 +320,7 @@ static void failure_once(uint64_t seed, bool fsync_fails)
 
 static void test_fsync_failure_stops(void)
 {
-    uint64_t n = test_iterations(100);
+    uint64_t n = test_iterations(200);
     for (uint64_t i = 0; i < n; i++) {
         failure_once(test_seed() + i * 104729, true);
     }
@@ -328,7 +328,7 @@ static void test_fsync_failure_stops(void)
 
 static void test_write_failure_stops(void)
 {
-    uint64_t n = test_iterations(100);
+    uint64_t n = test_iterations(200);
     for (uint64_t i = 0; i < n; i++) {
         failure_once(test_seed() + i * 1299709, false);
     }
