@@ -97,6 +97,7 @@ enum tandem_rejection_type {
     X(BATCH_OPERATION_LIFECYCLE_MANAGEMENT, 54)                                                    \
     X(BATCH_OPERATION_PARTITION_LIFECYCLE, 55)                                                     \
     X(ASYNC_REQUEST, 56)                                                                           \
+    X(PROBE, 200)                                                                                  \
     X(SCALE, 253)                                                                                  \
     X(CHECKPOINT, 254)
 
@@ -239,7 +240,8 @@ enum tandem_value_type {
     X(CLOCK, PIN, 0)                                                                               \
     X(CLOCK, PINNED, 1)                                                                            \
     X(CLOCK, RESET, 2)                                                                             \
-    X(CLOCK, RESETTED, 3)
+    X(CLOCK, RESETTED, 3)                                                                          \
+    X(PROBE, APPENDED, 0)
 
 /* TANDEM_INTENT_JOB_COMPLETED, TANDEM_INTENT_TIMER_TRIGGER, ... */
 enum tandem_intent {
