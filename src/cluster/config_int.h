@@ -22,6 +22,7 @@ enum config_type {
     CONFIG_PATH,      /* char[], 1..max bytes of printable UTF-8 */
     CONFIG_ADDRESSES, /* tandem_config_addresses of "host:port" */
     CONFIG_LOG_LEVEL, /* enum tandem_log_level */
+    CONFIG_BOOL,      /* bool, true | false */
 };
 
 enum {

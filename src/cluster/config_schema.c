@@ -58,6 +58,9 @@ static const config_key keys[] = {
     {"management.host", CONFIG_HOST, FIELD(management_host), "", "= network.host", 0,
      TANDEM_CONFIG_HOST_LEN_MAX, CONFIG_EMPTY_DERIVED, NULL,
      "Address the management API binds to."},
+    {"management.journalProbe", CONFIG_BOOL, FIELD(management_journal_probe), "false", NULL, 0, 1,
+     0, NULL,
+     "Serve POST /actuator/journal/append, which writes probe records (for write-path tests)."},
     {"data.directory", CONFIG_PATH, FIELD(data_directory), "data", NULL, 1,
      TANDEM_CONFIG_PATH_LEN_MAX, 0, NULL,
      "Directory of this broker's journals, state and metadata."},
@@ -537,6 +540,27 @@ static int parse_list(const config_key *key, const char *t, size_t len, tandem_c
     return TANDEM_OK;
 }
 
+/* --- booleans ------------------------------------------------------------ */
+
+static int parse_bool(const config_key *key, const char *text, size_t len, tandem_config *cfg,
+                      char *err, size_t err_size)
+{
+    TANDEM_ASSERT(key->type == CONFIG_BOOL && key->size == sizeof(bool));
+    bool v;
+    if (len == 4 && memcmp(text, "true", 4) == 0) {
+        v = true;
+    } else if (len == 5 && memcmp(text, "false", 5) == 0) {
+        v = false;
+    } else {
+        char quoted[CONFIG_ERR_LEN_MAX / 2];
+        config_quote(text, len, quoted, sizeof(quoted));
+        snprintf(err, err_size, "expected true or false, got %s", quoted);
+        return TANDEM_ECONFIG;
+    }
+    memcpy((char *)cfg + key->offset, &v, sizeof(v));
+    return TANDEM_OK;
+}
+
 /* --- any value ----------------------------------------------------------- */
 
 int config_value_parse(const config_key *key, const char *text, size_t len, tandem_config *cfg,
@@ -568,6 +592,8 @@ int config_value_parse(const config_key *key, const char *text, size_t len, tand
         config_quote(text, len, quoted, sizeof(quoted));
         snprintf(err, err_size, "must be one of debug, info, warn, error, got %s", quoted);
         return TANDEM_ECONFIG;
+    case CONFIG_BOOL:
+        return parse_bool(key, text, len, cfg, err, err_size);
     }
     TANDEM_UNREACHABLE();
 }
@@ -604,6 +630,9 @@ void config_value_format(const config_key *key, const tandem_config *cfg, char *
         memcpy(&level, field, sizeof(level));
         TANDEM_ASSERT(level >= TANDEM_LOG_DEBUG && level <= TANDEM_LOG_ERROR);
         snprintf(out, out_size, "%s", level_names[level]);
+        return;
+    case CONFIG_BOOL:
+        snprintf(out, out_size, "%s", *(const bool *)(const void *)field ? "true" : "false");
         return;
     case CONFIG_ADDRESSES:
         break;
@@ -654,6 +683,8 @@ static const char *type_name(enum config_type type)
         return "list";
     case CONFIG_LOG_LEVEL:
         return "enum";
+    case CONFIG_BOOL:
+        return "boolean";
     }
     TANDEM_UNREACHABLE();
 }
@@ -694,6 +725,9 @@ void tandem_config_key_describe(size_t index, tandem_config_key_info *out)
         break;
     case CONFIG_LOG_LEVEL:
         snprintf(base, sizeof(base), "debug, info, warn, error");
+        break;
+    case CONFIG_BOOL:
+        snprintf(base, sizeof(base), "true, false");
         break;
     }
     int n = snprintf(out->rule, sizeof(out->rule), "%s%s%s", base, key->rule_extra ? "; " : "",

@@ -143,6 +143,8 @@ static const char *expected_text(const config_key *key)
         return "a list of \"host:port\" strings";
     case CONFIG_LOG_LEVEL:
         return "one of debug, info, warn, error";
+    case CONFIG_BOOL:
+        return "true or false";
     }
     TANDEM_UNREACHABLE();
 }
