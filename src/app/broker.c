@@ -54,8 +54,8 @@ static void handle_append(tandem_http_request *req, void *ctx)
     partition_slot *slot = slot_by_id(b, partition_id);
     if (slot == NULL) {
         char detail[128];
-        snprintf(detail, sizeof(detail), "partition %u has no replica on broker %u",
-                 partition_id, b->cfg->node_id);
+        snprintf(detail, sizeof(detail), "partition %u has no replica on broker %u", partition_id,
+                 b->cfg->node_id);
         tandem_http_respond_problem(req, 404, "NOT_FOUND", detail);
         return;
     }
@@ -91,17 +91,15 @@ void broker_append_done(broker *b, append_req *r)
         if (r->rc == TANDEM_OK) {
             char body[160];
             int n = snprintf(body, sizeof(body),
-                             "{\"partitionId\":%u,\"index\":%" PRIu64 ",\"position\":%" PRIu64
-                             "}",
+                             "{\"partitionId\":%u,\"index\":%" PRIu64 ",\"position\":%" PRIu64 "}",
                              b->slots[r->slot].id, r->index, r->position);
             TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(body));
             tandem_http_respond(r->http, 200, "application/json", body, (size_t)n);
         } else {
             unsigned status = r->rc == TANDEM_ETOOBIG ? 413 : 503;
-            tandem_http_respond_problem(r->http, status,
-                                        r->rc == TANDEM_ETOOBIG ? "INVALID_ARGUMENT"
-                                                                : "UNAVAILABLE",
-                                        r->error[0] != '\0' ? r->error : tandem_strerror(r->rc));
+            tandem_http_respond_problem(
+                r->http, status, r->rc == TANDEM_ETOOBIG ? "INVALID_ARGUMENT" : "UNAVAILABLE",
+                r->error[0] != '\0' ? r->error : tandem_strerror(r->rc));
         }
     }
     free(r->payload);
@@ -120,11 +118,11 @@ static void handle_partitions(tandem_http_request *req, void *ctx)
         char item[512];
         int n = snprintf(item, sizeof(item),
                          "%s{\"partitionId\":%u,\"role\":\"leader\",\"health\":\"%s\","
-                         "\"term\":%" PRIu64 ",\"firstIndex\":%" PRIu64
-                         ",\"lastIndex\":%" PRIu64 ",\"commitIndex\":%" PRIu64
-                         ",\"appliedIndex\":%" PRIu64 ",\"incarnation\":\"%s\"}",
-                         i == 0 ? "" : ",", b->slots[i].id, v.stopped ? "dead" : "healthy",
-                         v.term, v.first, v.last, v.commit, v.applied, b->slots[i].incarnation);
+                         "\"term\":%" PRIu64 ",\"firstIndex\":%" PRIu64 ",\"lastIndex\":%" PRIu64
+                         ",\"commitIndex\":%" PRIu64 ",\"appliedIndex\":%" PRIu64
+                         ",\"incarnation\":\"%s\"}",
+                         i == 0 ? "" : ",", b->slots[i].id, v.stopped ? "dead" : "healthy", v.term,
+                         v.first, v.last, v.commit, v.applied, b->slots[i].incarnation);
         TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(item));
         rc = tandem_buf_append(&out, item, (size_t)n);
     }
@@ -179,8 +177,8 @@ void broker_shutdown(broker *b, int rc)
     }
     b->stopping = true;
     b->exit_rc = rc;
-    tandem_log(rc == TANDEM_OK ? TANDEM_LOG_INFO : TANDEM_LOG_ERROR, "broker stopping",
-               "reason", rc == TANDEM_OK ? "signal" : tandem_errname(rc), NULL);
+    tandem_log(rc == TANDEM_OK ? TANDEM_LOG_INFO : TANDEM_LOG_ERROR, "broker stopping", "reason",
+               rc == TANDEM_OK ? "signal" : tandem_errname(rc), NULL);
     if (b->mgmt != NULL) {
         tandem_mgmt_set_ready(b->mgmt, false);
     }
@@ -224,19 +222,18 @@ static int register_metrics(broker *b, tandem_diag *diag)
                                     &b->c_flushes, diag);
     }
     if (rc == TANDEM_OK) {
-        rc = tandem_metrics_histogram(b->metrics, "tandem_journal_flush_duration_seconds",
-                                      "Duration of a journal group commit (write and fsync)",
-                                      NULL, 0, flush_bounds,
-                                      sizeof(flush_bounds) / sizeof(flush_bounds[0]),
-                                      &b->h_flush, diag);
+        rc = tandem_metrics_histogram(
+            b->metrics, "tandem_journal_flush_duration_seconds",
+            "Duration of a journal group commit (write and fsync)", NULL, 0, flush_bounds,
+            sizeof(flush_bounds) / sizeof(flush_bounds[0]), &b->h_flush, diag);
     }
     for (uint32_t i = 0; i < b->slot_count && rc == TANDEM_OK; i++) {
         char id[16];
         snprintf(id, sizeof(id), "%u", b->slots[i].id);
         tandem_metric_label label = {"partition", id};
         rc = tandem_metrics_gauge(b->metrics, "tandem_partition_commit_index",
-                                  "Last committed journal index", &label, 1,
-                                  &b->slots[i].g_commit, diag);
+                                  "Last committed journal index", &label, 1, &b->slots[i].g_commit,
+                                  diag);
         if (rc == TANDEM_OK) {
             rc = tandem_metrics_gauge(b->metrics, "tandem_partition_applied_index",
                                       "Last journal index applied to the state", &label, 1,
@@ -252,7 +249,8 @@ static int open_partitions(broker *b, tandem_diag *diag)
     tandem_placement pl;
     tandem_placement_from_config(&pl, cfg);
     uint32_t ids[TANDEM_PARTITION_COUNT_MAX];
-    uint32_t count = tandem_placement_partitions_of(&pl, cfg->node_id, ids, TANDEM_PARTITION_COUNT_MAX);
+    uint32_t count =
+        tandem_placement_partitions_of(&pl, cfg->node_id, ids, TANDEM_PARTITION_COUNT_MAX);
     TANDEM_ASSERT(count <= TANDEM_PARTITION_COUNT_MAX);
     b->slots = calloc(count == 0 ? 1 : count, sizeof(*b->slots));
     if (b->slots == NULL) {
@@ -307,12 +305,10 @@ static int start_mgmt(broker *b, tandem_diag *diag)
     }
     rc = tandem_mgmt_add_health(b->mgmt, "partitions", partitions_health, b, diag);
     if (rc == TANDEM_OK) {
-        rc = tandem_mgmt_route(b->mgmt, "GET", "/actuator/partitions", handle_partitions, b,
-                               diag);
+        rc = tandem_mgmt_route(b->mgmt, "GET", "/actuator/partitions", handle_partitions, b, diag);
     }
     if (rc == TANDEM_OK && cfg->management_journal_probe) {
-        rc = tandem_mgmt_route(b->mgmt, "POST", "/actuator/journal/append", handle_append, b,
-                               diag);
+        rc = tandem_mgmt_route(b->mgmt, "POST", "/actuator/journal/append", handle_append, b, diag);
     }
     if (rc == TANDEM_OK) {
         rc = tandem_mgmt_start(b->mgmt, diag);

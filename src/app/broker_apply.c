@@ -25,8 +25,8 @@ static const char last_position_key[] = "last_position";
 static int read_last_position(tandem_kv_txn *txn, uint64_t *out, tandem_diag *diag)
 {
     tandem_kv_val v;
-    int rc = tandem_kv_get(txn, TABLE_PARTITION, last_position_key,
-                           sizeof(last_position_key) - 1, &v, diag);
+    int rc = tandem_kv_get(txn, TABLE_PARTITION, last_position_key, sizeof(last_position_key) - 1,
+                           &v, diag);
     if (rc == TANDEM_ENOENT) {
         *out = 0;
         return TANDEM_OK;
@@ -36,8 +36,7 @@ static int read_last_position(tandem_kv_txn *txn, uint64_t *out, tandem_diag *di
     }
     if (v.len != 8) {
         return tandem_diag_set(diag, TANDEM_ECORRUPT,
-                               "state table partition: last_position has %zu bytes, not 8",
-                               v.len);
+                               "state table partition: last_position has %zu bytes, not 8", v.len);
     }
     *out = tandem_load_u64(v.data);
     return TANDEM_OK;
@@ -54,8 +53,8 @@ static int apply_entry(void *arg, tandem_kv_txn *txn, const tandem_journal_entry
     tandem_batch_reader br;
     int rc = tandem_batch_open(&br, payload, entry->payload_size_bytes, diag);
     if (rc != TANDEM_OK) {
-        return tandem_diag_set(diag, rc, "journal entry %llu: %s",
-                               (unsigned long long)entry->index, tandem_diag_text(diag));
+        return tandem_diag_set(diag, rc, "journal entry %llu: %s", (unsigned long long)entry->index,
+                               tandem_diag_text(diag));
     }
     uint64_t last = 0;
     rc = read_last_position(txn, &last, diag);

@@ -19,15 +19,15 @@
 /* A journal append on its way: made on the loop, filled in by the I/O
  * thread, answered and freed on the loop. */
 typedef struct append_req {
-    struct append_req *next;    /* private: queue link */
-    tandem_http_request *http;  /* loop only; NULL once cancelled */
-    uint32_t slot;              /* index into broker.slots */
-    uint8_t *payload;           /* owned; the probe record's value bytes */
+    struct append_req *next;   /* private: queue link */
+    tandem_http_request *http; /* loop only; NULL once cancelled */
+    uint32_t slot;             /* index into broker.slots */
+    uint8_t *payload;          /* owned; the probe record's value bytes */
     size_t len;
-    uint64_t index;             /* out: journal index */
-    uint64_t position;          /* out: record position */
-    int rc;                     /* out */
-    char error[256];            /* out: message when rc != 0 */
+    uint64_t index;    /* out: journal index */
+    uint64_t position; /* out: record position */
+    int rc;            /* out */
+    char error[256];   /* out: message when rc != 0 */
 } append_req;
 
 /* What the loop may know of a partition the I/O thread owns. */
@@ -42,11 +42,11 @@ typedef struct partition_view {
 
 typedef struct partition_slot {
     uint32_t id;
-    tandem_partition *p;     /* the I/O thread's while it runs, the loop's before and after */
-    uint64_t next_position;  /* I/O thread: position of the next record */
+    tandem_partition *p;    /* the I/O thread's while it runs, the loop's before and after */
+    uint64_t next_position; /* I/O thread: position of the next record */
     uint64_t last_timestamp_ms;
     char incarnation[40];
-    partition_view view;     /* guarded by io.lock */
+    partition_view view; /* guarded by io.lock */
     tandem_gauge *g_commit;
     tandem_gauge *g_applied;
 } partition_slot;
@@ -60,8 +60,8 @@ typedef struct io_thread {
     uint32_t submit_count;
     append_req *done_head; /* guarded by lock */
     append_req *done_tail;
-    bool stop;       /* guarded by lock */
-    int fatal_rc;    /* guarded by lock: first fatal error of the thread */
+    bool stop;    /* guarded by lock */
+    int fatal_rc; /* guarded by lock: first fatal error of the thread */
     char fatal_msg[512];
     uv_async_t async; /* wakes the loop when answers are ready */
     bool started;
@@ -106,7 +106,6 @@ void broker_apply_options(tandem_partition_options *opts);
 int broker_apply_next_position(tandem_partition *p, uint64_t *out, tandem_diag *diag);
 /* Encodes a probe record carrying `payload` as a one-record batch. */
 int broker_probe_batch(tandem_buf *out, uint32_t partition_id, uint64_t position,
-                       uint64_t timestamp_ms, const void *payload, size_t len,
-                       tandem_diag *diag);
+                       uint64_t timestamp_ms, const void *payload, size_t len, tandem_diag *diag);
 
 #endif

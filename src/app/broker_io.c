@@ -45,8 +45,8 @@ static void set_fatal(broker *b, int rc, const char *msg)
         snprintf(b->io.fatal_msg, sizeof(b->io.fatal_msg), "%s", msg);
     }
     pthread_mutex_unlock(&b->io.lock);
-    tandem_log(TANDEM_LOG_ERROR, "I/O failure, broker stops", "error", tandem_errname(rc),
-               "detail", msg, NULL);
+    tandem_log(TANDEM_LOG_ERROR, "I/O failure, broker stops", "error", tandem_errname(rc), "detail",
+               msg, NULL);
 }
 
 static bool is_fatal(broker *b)
@@ -66,8 +66,7 @@ static void append_one(broker *b, append_req *r, tandem_buf *batch)
     uint64_t now = tandem_clock_wall_ms(tandem_clock_real());
     uint64_t ts = now > slot->last_timestamp_ms ? now : slot->last_timestamp_ms;
     tandem_buf_reset(batch);
-    r->rc = broker_probe_batch(batch, slot->id, slot->next_position, ts, r->payload, r->len,
-                               &diag);
+    r->rc = broker_probe_batch(batch, slot->id, slot->next_position, ts, r->payload, r->len, &diag);
     if (r->rc == TANDEM_OK) {
         r->rc = tandem_partition_append(slot->p, TANDEM_JOURNAL_DATA, batch->data, batch->len,
                                         &r->index, &diag);

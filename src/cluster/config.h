@@ -92,7 +92,7 @@ typedef struct tandem_config {
     /* management.* */
     uint16_t management_port;
     char management_host[TANDEM_CONFIG_HOST_LEN_MAX + 1]; /* derived: = network.host */
-    bool management_journal_probe; /* management.journalProbe */
+    bool management_journal_probe;                        /* management.journalProbe */
     /* data.* */
     char data_directory[TANDEM_CONFIG_PATH_LEN_MAX + 1];
     uint64_t log_segment_size_bytes;

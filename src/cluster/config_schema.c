@@ -264,7 +264,7 @@ static void range_text(const config_key *key, char *out, size_t out_size)
     TANDEM_ASSERT(key->min <= key->max);
     TANDEM_ASSERT(out != NULL && out_size >= 64);
     if (key->type == CONFIG_SIZE) {
-        char lo[32], hi[32];
+        char lo[24], hi[24];
         config_size_format(key->min, lo, sizeof(lo));
         config_size_format(key->max, hi, sizeof(hi));
         snprintf(out, out_size, "%s..%s", lo, hi);

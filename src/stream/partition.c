@@ -49,8 +49,8 @@ static char *dup_str(const char *s)
     return p;
 }
 
-static void logf_partition(const tandem_partition *p, enum tandem_log_level level,
-                           const char *msg, const char *detail)
+static void logf_partition(const tandem_partition *p, enum tandem_log_level level, const char *msg,
+                           const char *detail)
 {
     char part[16];
     char term[24];
@@ -148,8 +148,7 @@ int tandem_partition_open(const tandem_partition_options *opts, tandem_partition
     p->opts.cluster_name = p->cluster_name;
     tandem_buf_init(&p->scratch);
 
-    tandem_datadir_config dcfg = {p->data_root, p->cluster_name, opts->node_id,
-                                  opts->partition_id};
+    tandem_datadir_config dcfg = {p->data_root, p->cluster_name, opts->node_id, opts->partition_id};
     rc = tandem_datadir_open(opts->ops, opts->rand, &dcfg, &p->dir, diag);
     if (rc != TANDEM_OK) {
         goto err_free;
@@ -175,6 +174,9 @@ int tandem_partition_open(const tandem_partition_options *opts, tandem_partition
         goto err_kv;
     }
     rc = start_term(p, diag);
+    if (rc == TANDEM_OK) {
+        rc = tandem_partition_apply(p, diag); /* the no-op that opened the term */
+    }
     if (rc != TANDEM_OK) {
         goto err_kv;
     }
@@ -224,8 +226,8 @@ int tandem_partition_append(tandem_partition *p, uint8_t kind, const void *paylo
         return tandem_diag_set(diag, TANDEM_ESTOPPED, "partition %u is stopped",
                                p->opts.partition_id);
     }
-    return tandem_journal_append(p->journal, p->term, kind, payload, payload_size_bytes,
-                                 index_out, diag);
+    return tandem_journal_append(p->journal, p->term, kind, payload, payload_size_bytes, index_out,
+                                 diag);
 }
 
 int tandem_partition_flush(tandem_partition *p, tandem_diag *diag)

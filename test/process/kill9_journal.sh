@@ -14,7 +14,8 @@ cluster:
   clusterName: kill9test
 data:
   directory: $WORK/data
-  logSegmentSize: 64KiB
+  logSegmentSize: 256KiB
+  entrySizeMax: 64KiB
 network:
   internalApi:
     port: $(free_port)

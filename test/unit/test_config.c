@@ -211,6 +211,25 @@ static void test_log_levels(void)
                                               "debug, info, warn, error, got \"INFO\"");
 }
 
+static void test_booleans(void)
+{
+    tandem_config c;
+    load_ok("management:\n  journalProbe: true\n", &c);
+    CHECK(c.management_journal_probe);
+    load_ok("management:\n  journalProbe: false\n", &c);
+    CHECK(!c.management_journal_probe);
+    char *env[] = {"TANDEM_MANAGEMENT_JOURNALPROBE=true", NULL};
+    load_ok_env("management:\n  journalProbe: false\n", env, &c);
+    CHECK(c.management_journal_probe);
+    expect_error("management:\n  journalProbe: yes\n",
+                 "config.yaml:2:17: management.journalProbe: expected true or false, got \"yes\"");
+    char *bad[] = {"TANDEM_MANAGEMENT_JOURNALPROBE=1", NULL};
+    tandem_diag d = {0};
+    CHECK_RC(TANDEM_ECONFIG, load_env("", bad, &c, &d));
+    CHECK_CONTAINS(d.message, "TANDEM_MANAGEMENT_JOURNALPROBE");
+    CHECK_CONTAINS(d.message, "expected true or false, got \"1\"");
+}
+
 static void test_sizes_with_units(void)
 {
     static const struct {
@@ -770,7 +789,7 @@ static void test_doc_table_matches_schema(void)
 
 static void test_schema_describe(void)
 {
-    CHECK_EQ_U64(20, tandem_config_key_count());
+    CHECK_EQ_U64(21, tandem_config_key_count());
     for (size_t i = 0; i < tandem_config_key_count(); i++) {
         tandem_config_key_info a;
         tandem_config_key_describe(i, &a);
@@ -899,6 +918,7 @@ static const tandem_test cases[] = {
     {"every_key_parses", test_every_key_parses},
     {"dotted_keys", test_dotted_keys},
     {"log_levels", test_log_levels},
+    {"booleans", test_booleans},
     {"sizes_with_units", test_sizes_with_units},
     {"integers", test_integers},
     {"strings", test_strings},
