@@ -25,7 +25,7 @@
 static const char *const tables[] = {"entries", "totals"};
 
 typedef struct crash_plan {
-    uint64_t apply_call; /* _exit inside the nth apply call (0 = never) */
+    uint64_t apply_call;  /* _exit inside the nth apply call (0 = never) */
     uint64_t after_flush; /* _exit after the nth flush, before applying (0 = never) */
     uint64_t after_apply; /* _exit after the nth apply commit (0 = never) */
     uint64_t apply_calls;
@@ -261,8 +261,7 @@ static void test_state_ahead_of_journal_refused(void)
     CHECK_OK(tandem_partition_open(&o, &p, &d));
     uint64_t index;
     for (int i = 0; i < 5; i++) {
-        CHECK_OK(tandem_partition_append(p, TANDEM_JOURNAL_DATA, "seq000000001xx", 14, &index,
-                                         &d));
+        CHECK_OK(tandem_partition_append(p, TANDEM_JOURNAL_DATA, "seq000000001xx", 14, &index, &d));
     }
     CHECK_OK(tandem_partition_flush(p, &d));
     CHECK_OK(tandem_partition_apply(p, &d));
