@@ -27,6 +27,13 @@ void tandem_buf_reset(tandem_buf *b)
     b->len = 0;
 }
 
+void tandem_buf_truncate(tandem_buf *b, size_t len)
+{
+    TANDEM_ASSERT(b != NULL);
+    TANDEM_ASSERT(len <= b->len);
+    b->len = len;
+}
+
 int tandem_buf_reserve(tandem_buf *b, size_t extra)
 {
     TANDEM_ASSERT(b != NULL);
