@@ -113,6 +113,13 @@ int tandem_buf_put_varint(tandem_buf *b, uint64_t v)
 
 int tandem_buf_put_zeros(tandem_buf *b, size_t len, uint8_t **out)
 {
+    if (len == 0) {
+        /* no arithmetic on a NULL data pointer (undefined even for + 0) */
+        if (out != NULL) {
+            *out = b->data != NULL ? b->data + b->len : NULL;
+        }
+        return TANDEM_OK;
+    }
     int rc = tandem_buf_reserve(b, len);
     if (rc != TANDEM_OK) {
         return rc;
