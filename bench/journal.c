@@ -218,7 +218,7 @@ static void refuse_fake_fsync(const char *dir)
 
 static result run_raw(const char *dir, size_t size, double seconds)
 {
-    char path[4096];
+    char path[4200];
     snprintf(path, sizeof(path), "%s/raw.dat", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
