@@ -576,8 +576,14 @@ int tandem_kv_snapshot_verify(tandem_fileops *ops, const char *path, uint64_t *a
 int tandem_kv_restore(tandem_kv *kv, tandem_fileops *ops, const char *path, tandem_diag *diag)
 {
     TANDEM_ASSERT(kv != NULL && ops != NULL && path != NULL);
+    /* Checksum and structure first, so damage is reported as damage (not
+     * as whatever the loading trips over first) and costs no transaction. */
+    int rc = tandem_kv_snapshot_verify(ops, path, NULL, diag);
+    if (rc != TANDEM_OK) {
+        return rc;
+    }
     tandem_kv_txn *txn = NULL;
-    int rc = tandem_kv_begin_write(kv, &txn, diag);
+    rc = tandem_kv_begin_write(kv, &txn, diag);
     if (rc != TANDEM_OK) {
         return rc;
     }
@@ -585,9 +591,9 @@ int tandem_kv_restore(tandem_kv *kv, tandem_fileops *ops, const char *path, tand
     for (uint32_t i = 0; rc == TANDEM_OK && i < kv->table_count; i++) {
         rc = tandem_kv_clear(txn, i, diag);
     }
-    /* The whole file's checksum is checked before the first entry is
-     * loaded; a structural error later aborts the transaction. Either way a
-     * bad file leaves the state as it was. */
+    /* Read again with the checksum checked again: the file may have
+     * changed since. Any error aborts the transaction, so a bad file
+     * leaves the state as it was. */
     snap_sink sink = {txn, -1};
     snap_header h;
     if (rc == TANDEM_OK) {
