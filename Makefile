@@ -3,6 +3,7 @@
 #   make test   install what is missing, build (plain, sanitizers, fuzzers), run every test
 # `make` alone builds build/tandem and build/tandemctl.
 
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?= config/tandem.yaml
 
@@ -32,10 +33,10 @@ test: deps build asan fuzz
 	@scripts/test.sh
 
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 format-check:
-	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	@clang-format --dry-run -Werror $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -32,6 +32,7 @@ if [ -f test/package-lock.json ]; then
   if [ ! -f "$stamp" ] || ! cmp -s test/package-lock.json "$stamp"; then
     echo "deps: npm ci in test/"
     (cd test && npm ci --no-audit --no-fund --loglevel=error)
+    mkdir -p test/node_modules
     cp test/package-lock.json "$stamp"
   fi
 fi

@@ -1,6 +1,36 @@
+/*
+ * tandemctl — the operator's tool.
+ *
+ *   tandemctl journal inspect DIR   list a journal (or a partition folder's journal):
+ *                                   segments, entries, the records in each data
+ *                                   entry, and any damage with file and offset.
+ *                                   Read-only; exit 0 when the journal would open,
+ *                                   1 when a broker would refuse it.
+ *   tandemctl version
+ */
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#include "app/inspect.h"
+
+static int usage(FILE *out)
 {
-    fprintf(stderr, "tandemctl: not built yet\n");
-    return 1;
+    fprintf(out, "usage: tandemctl journal inspect DIR\n"
+                 "       tandemctl version\n");
+    return out == stderr ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "version") == 0) {
+        printf("tandemctl %s\n", TANDEM_VERSION);
+        return 0;
+    }
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
+        return usage(stdout);
+    }
+    if (argc == 4 && strcmp(argv[1], "journal") == 0 && strcmp(argv[2], "inspect") == 0) {
+        return tandem_inspect_journal(argv[3], stdout, stderr);
+    }
+    return usage(stderr);
 }

@@ -27,6 +27,13 @@ void tandem_buf_reset(tandem_buf *b)
     b->len = 0;
 }
 
+void tandem_buf_truncate(tandem_buf *b, size_t len)
+{
+    TANDEM_ASSERT(b != NULL);
+    TANDEM_ASSERT(len <= b->len);
+    b->len = len;
+}
+
 int tandem_buf_reserve(tandem_buf *b, size_t extra)
 {
     TANDEM_ASSERT(b != NULL);
@@ -106,6 +113,13 @@ int tandem_buf_put_varint(tandem_buf *b, uint64_t v)
 
 int tandem_buf_put_zeros(tandem_buf *b, size_t len, uint8_t **out)
 {
+    if (len == 0) {
+        /* no arithmetic on a NULL data pointer (undefined even for + 0) */
+        if (out != NULL) {
+            *out = b->data != NULL ? b->data + b->len : NULL;
+        }
+        return TANDEM_OK;
+    }
     int rc = tandem_buf_reserve(b, len);
     if (rc != TANDEM_OK) {
         return rc;

@@ -30,6 +30,9 @@ void tandem_buf_init(tandem_buf *b);
 void tandem_buf_free(tandem_buf *b);
 /* Keeps the allocation, forgets the content. */
 void tandem_buf_reset(tandem_buf *b);
+/* Forgets the bytes after the first `len` (len <= b->len, asserted); keeps the
+ * allocation. Lets an encoder undo a partial append. */
+void tandem_buf_truncate(tandem_buf *b, size_t len);
 /* Ensures room for `extra` more bytes. TANDEM_ENOMEM on failure (buffer unchanged). */
 int tandem_buf_reserve(tandem_buf *b, size_t extra);
 int tandem_buf_append(tandem_buf *b, const void *data, size_t len);

@@ -1,5 +1,0 @@
-int tandem_app_placeholder_(void);
-int tandem_app_placeholder_(void)
-{
-    return 0;
-}
