@@ -5,8 +5,12 @@
  */
 #include "app/broker.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +247,43 @@ static int register_metrics(broker *b, tandem_diag *diag)
     return rc;
 }
 
+/* Two brokers on one data directory would both append to the same journals:
+ * an exclusive flock on <data.directory>/LOCK refuses the second. The lock
+ * goes away with the process, however it ends. */
+static int lock_data_directory(broker *b, tandem_diag *diag)
+{
+    char path[TANDEM_CONFIG_PATH_LEN_MAX + 16];
+    snprintf(path, sizeof(path), "%s/LOCK", b->cfg->data_directory);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return tandem_diag_set(diag, tandem_from_errno(errno), "data.directory: cannot open %s: %s",
+                               path, strerror(errno));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char holder[32] = "";
+        ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        close(fd);
+        if (err == EWOULDBLOCK) {
+            return tandem_diag_set(diag, TANDEM_ESTATE,
+                                   "data.directory %s is in use by another tandem broker "
+                                   "(pid %s)",
+                                   b->cfg->data_directory, holder[0] != '\0' ? holder : "?");
+        }
+        return tandem_diag_set(diag, tandem_from_errno(err), "flock %s: %s", path, strerror(err));
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        /* the pid is a hint for humans; the lock itself holds */
+        tandem_log(TANDEM_LOG_WARN, "cannot write pid into the lock file", "path", path, NULL);
+    }
+    b->lock_fd = fd;
+    return TANDEM_OK;
+}
+
 static int open_partitions(broker *b, tandem_diag *diag)
 {
     const tandem_config *cfg = b->cfg;
@@ -260,6 +301,10 @@ static int open_partitions(broker *b, tandem_diag *diag)
     if (rc != TANDEM_OK) {
         return tandem_diag_set(diag, rc, "data.directory %s: cannot create: %s",
                                cfg->data_directory, tandem_strerror(rc));
+    }
+    rc = lock_data_directory(b, diag);
+    if (rc != TANDEM_OK) {
+        return rc;
     }
     for (uint32_t i = 0; i < count; i++) {
         tandem_partition_options opts;
@@ -336,6 +381,7 @@ int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
         return tandem_diag_set(diag, TANDEM_ENOMEM, "out of memory");
     }
     b->cfg = cfg;
+    b->lock_fd = -1;
     tandem_log_set_level(cfg->log_level);
     int rc = uv_loop_init(&b->loop);
     if (rc != 0) {
@@ -380,6 +426,9 @@ int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
     }
     free(b->slots);
     tandem_metrics_destroy(b->metrics);
+    if (b->lock_fd >= 0) {
+        close(b->lock_fd); /* releases the flock */
+    }
     free(b);
     return rc;
 }

@@ -81,6 +81,7 @@ typedef struct broker {
     bool stopping;
     int exit_rc;
     tandem_diag exit_diag;
+    int lock_fd; /* flock on <data.directory>/LOCK, held while the broker runs; -1 when none */
     tandem_counter *c_appends;
     tandem_counter *c_flushes;
     tandem_histogram *h_flush;
