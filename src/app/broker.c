@@ -31,11 +31,36 @@ static partition_slot *slot_by_id(broker *b, uint32_t id)
     return NULL;
 }
 
-static void on_append_cancel(tandem_http_request *req, void *data)
+static void on_probe_cancel(tandem_http_request *req, void *data)
 {
-    append_req *r = data;
-    TANDEM_ASSERT(r->http == req);
-    r->http = NULL; /* the I/O thread still owns r; the loop frees it when it is done */
+    work_item *w = data;
+    TANDEM_ASSERT(w->ctx == req);
+    w->ctx = NULL; /* the I/O thread still owns w; the loop frees it when it is done */
+}
+
+/* Loop: answers a finished probe and frees it. */
+static void probe_done(broker *b, work_item *w)
+{
+    tandem_http_request *req = w->ctx;
+    if (req != NULL) {
+        tandem_item *it = &w->item;
+        if (it->rc == TANDEM_OK) {
+            char body[160];
+            int n = snprintf(body, sizeof(body),
+                             "{\"partitionId\":%u,\"index\":%" PRIu64 ",\"position\":%" PRIu64
+                             "}",
+                             b->slots[w->slot].id, it->index, it->position);
+            TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(body));
+            tandem_http_respond(req, 200, "application/json", body, (size_t)n);
+        } else {
+            bool too_big = it->rc == TANDEM_ETOOBIG;
+            tandem_http_respond_problem(req, too_big ? 413 : 503,
+                                        too_big ? "INVALID_ARGUMENT" : "UNAVAILABLE",
+                                        it->error[0] != '\0' ? it->error : tandem_strerror(it->rc));
+        }
+    }
+    tandem_item_free(&w->item);
+    free(w);
 }
 
 /* POST /actuator/journal/append?partition=N — appends the body as a probe
@@ -58,56 +83,41 @@ static void handle_append(tandem_http_request *req, void *ctx)
     partition_slot *slot = slot_by_id(b, partition_id);
     if (slot == NULL) {
         char detail[128];
-        snprintf(detail, sizeof(detail), "partition %u has no replica on broker %u", partition_id,
-                 b->cfg->node_id);
+        snprintf(detail, sizeof(detail), "partition %u has no replica on broker %u",
+                 partition_id, b->cfg->node_id);
         tandem_http_respond_problem(req, 404, "NOT_FOUND", detail);
         return;
     }
     size_t len = 0;
     const uint8_t *body = tandem_http_body(req, &len);
-    append_req *r = calloc(1, sizeof(*r));
-    if (r == NULL || (len > 0 && (r->payload = malloc(len)) == NULL)) {
-        free(r);
+    work_item *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
         tandem_http_respond_problem(req, 503, "RESOURCE_EXHAUSTED", "out of memory");
         return;
     }
-    if (len > 0) {
-        memcpy(r->payload, body, len);
+    tandem_item_init(&w->item, TANDEM_ITEM_PROBE);
+    w->slot = (uint32_t)(slot - b->slots);
+    w->done = probe_done;
+    w->ctx = req;
+    int rc = tandem_buf_append(&w->item.payload, body, len);
+    if (rc == TANDEM_OK) {
+        rc = broker_io_submit(b, w);
     }
-    r->len = len;
-    r->http = req;
-    r->slot = (uint32_t)(slot - b->slots);
-    if (broker_io_submit(b, r) != TANDEM_OK) {
-        free(r->payload);
-        free(r);
+    if (rc != TANDEM_OK) {
+        tandem_item_free(&w->item);
+        free(w);
         tandem_http_respond_problem(req, 503, "RESOURCE_EXHAUSTED",
-                                    "the journal queue of this broker is full");
+                                    rc == TANDEM_EFULL ? "the journal queue of this broker is full"
+                                                       : tandem_strerror(rc));
         return;
     }
-    tandem_http_request_set_cancel(req, on_append_cancel, r);
+    tandem_http_request_set_cancel(req, on_probe_cancel, w);
 }
 
-/* Called on the loop for every finished append. */
-void broker_append_done(broker *b, append_req *r)
+void broker_round_report(broker *b, round_report *r)
 {
     (void)b;
-    if (r->http != NULL) {
-        if (r->rc == TANDEM_OK) {
-            char body[160];
-            int n = snprintf(body, sizeof(body),
-                             "{\"partitionId\":%u,\"index\":%" PRIu64 ",\"position\":%" PRIu64 "}",
-                             b->slots[r->slot].id, r->index, r->position);
-            TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(body));
-            tandem_http_respond(r->http, 200, "application/json", body, (size_t)n);
-        } else {
-            unsigned status = r->rc == TANDEM_ETOOBIG ? 413 : 503;
-            tandem_http_respond_problem(
-                r->http, status, r->rc == TANDEM_ETOOBIG ? "INVALID_ARGUMENT" : "UNAVAILABLE",
-                r->error[0] != '\0' ? r->error : tandem_strerror(r->rc));
-        }
-    }
-    free(r->payload);
-    free(r);
+    (void)r; /* job types and awaited results go to the gateway once it is wired */
 }
 
 /* GET /actuator/partitions — what each local replica holds. */
@@ -188,8 +198,12 @@ void broker_shutdown(broker *b, int rc)
     }
     broker_io_stop(b); /* joins the thread and answers everything it finished */
     for (uint32_t i = 0; i < b->slot_count; i++) {
+        tandem_processor_destroy(b->slots[i].processor);
+        b->slots[i].processor = NULL;
         tandem_partition_close(b->slots[i].p);
         b->slots[i].p = NULL;
+        tandem_engine_destroy(b->slots[i].engine);
+        b->slots[i].engine = NULL;
     }
     if (b->mgmt != NULL) {
         tandem_mgmt_close(b->mgmt, on_mgmt_closed, b);
@@ -316,17 +330,34 @@ static int open_partitions(broker *b, tandem_diag *diag)
         opts.journal.segment_size_bytes = cfg->log_segment_size_bytes;
         opts.journal.entry_size_bytes_max = (uint32_t)cfg->entry_size_bytes_max;
         opts.state_map_size_bytes = cfg->state_map_size_bytes;
-        broker_apply_options(&opts);
         partition_slot *slot = &b->slots[i];
         slot->id = ids[i];
+        slot->next_due_ms = INT64_MAX;
+        b->slot_count++; /* from here on shutdown releases what the slot holds */
+        tandem_engine_config ecfg = {.partition_id = ids[i],
+                                     .table_base = broker_engine_table_base()};
+        rc = tandem_engine_create(&ecfg, &slot->engine, diag);
+        if (rc != TANDEM_OK) {
+            return rc;
+        }
+        broker_apply_options(&opts, slot->engine);
         rc = tandem_partition_open(&opts, &slot->p, diag);
         if (rc != TANDEM_OK) {
             return rc;
         }
-        b->slot_count++;
         snprintf(slot->incarnation, sizeof(slot->incarnation), "%s",
                  tandem_partition_incarnation_hex(slot->p));
-        rc = broker_apply_next_position(slot->p, &slot->next_position, diag);
+        uint64_t next_position = 0;
+        rc = broker_apply_next_position(slot->p, &next_position, diag);
+        if (rc == TANDEM_OK) {
+            rc = tandem_processor_create(slot->p, slot->engine,
+                                         (uint32_t)cfg->entry_size_bytes_max, next_position,
+                                         &slot->processor);
+            if (rc != TANDEM_OK) {
+                tandem_diag_set(diag, rc, "partition %u: processor: %s", ids[i],
+                                tandem_strerror(rc));
+            }
+        }
         if (rc != TANDEM_OK) {
             return rc;
         }
