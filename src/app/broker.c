@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/backend.h"
 #include "app/broker_int.h"
 #include "base/assert.h"
 #include "base/log.h"
@@ -116,8 +117,7 @@ static void handle_append(tandem_http_request *req, void *ctx)
 
 void broker_round_report(broker *b, round_report *r)
 {
-    (void)b;
-    (void)r; /* job types and awaited results go to the gateway once it is wired */
+    broker_backend_report(b, r);
 }
 
 /* GET /actuator/partitions — what each local replica holds. */
@@ -173,6 +173,12 @@ static void on_handle_closed(uv_handle_t *h)
     (void)h;
 }
 
+static void on_gateway_closed(void *data)
+{
+    broker *b = data;
+    b->gateway = NULL;
+}
+
 static void on_mgmt_closed(void *data)
 {
     broker *b = data;
@@ -197,6 +203,10 @@ void broker_shutdown(broker *b, int rc)
         tandem_mgmt_set_ready(b->mgmt, false);
     }
     broker_io_stop(b); /* joins the thread and answers everything it finished */
+    broker_backend_close(b); /* answers the awaitCompletion calls still parked */
+    if (b->gateway != NULL) {
+        tandem_gateway_close(b->gateway, on_gateway_closed, b);
+    }
     for (uint32_t i = 0; i < b->slot_count; i++) {
         tandem_processor_destroy(b->slots[i].processor);
         b->slots[i].processor = NULL;
@@ -227,7 +237,7 @@ static int register_metrics(broker *b, tandem_diag *diag)
 {
     static const double flush_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                           0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
-    int rc = tandem_metrics_create(64 + 4 * (size_t)b->slot_count, &b->metrics);
+    int rc = tandem_metrics_create(128 + 4 * (size_t)b->slot_count, &b->metrics);
     if (rc != TANDEM_OK) {
         return tandem_diag_set(diag, rc, "metrics registry: %s", tandem_strerror(rc));
     }
@@ -392,6 +402,26 @@ static int start_mgmt(broker *b, tandem_diag *diag)
     return rc;
 }
 
+static int start_gateway(broker *b, tandem_diag *diag)
+{
+    const tandem_config *cfg = b->cfg;
+    tandem_gateway_backend backend;
+    broker_backend_init(b, &backend);
+    tandem_gateway_config gcfg;
+    memset(&gcfg, 0, sizeof(gcfg));
+    gcfg.http.name = "rest";
+    gcfg.http.host = cfg->host;
+    gcfg.http.port = cfg->rest_port;
+    gcfg.http.metrics = b->metrics;
+    gcfg.http.queue_capacity = 1024;
+    gcfg.http.body_size_bytes_max = cfg->entry_size_bytes_max;
+    int rc = tandem_gateway_create(&b->loop, &gcfg, &backend, &b->gateway, diag);
+    if (rc == TANDEM_OK) {
+        rc = tandem_gateway_start(b->gateway, diag);
+    }
+    return rc;
+}
+
 static void log_started(broker *b)
 {
     char node[16];
@@ -400,8 +430,11 @@ static void log_started(broker *b)
     snprintf(node, sizeof(node), "%u", b->cfg->node_id);
     snprintf(port, sizeof(port), "%u", tandem_mgmt_port(b->mgmt));
     snprintf(parts, sizeof(parts), "%u", b->slot_count);
+    char rest[16];
+    snprintf(rest, sizeof(rest), "%u", tandem_gateway_port(b->gateway));
     tandem_log(TANDEM_LOG_INFO, "broker ready", "node", node, "cluster", b->cfg->cluster_name,
-               "partitions", parts, "management_port", port, "version", TANDEM_VERSION, NULL);
+               "partitions", parts, "rest_port", rest, "management_port", port, "version",
+               TANDEM_VERSION, NULL);
 }
 
 int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
@@ -428,6 +461,9 @@ int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
     }
     if (rc == TANDEM_OK) {
         rc = start_mgmt(b, diag);
+    }
+    if (rc == TANDEM_OK) {
+        rc = start_gateway(b, diag);
     }
     uv_signal_init(&b->loop, &b->sigterm);
     uv_signal_init(&b->loop, &b->sigint);

@@ -12,6 +12,7 @@
 #include "mgmt/mgmt.h"
 #include "mgmt/metrics.h"
 #include "engine/engine.h"
+#include "gateway/gateway.h"
 #include "stream/partition.h"
 #include "stream/processor.h"
 
@@ -82,6 +83,8 @@ typedef struct broker {
     uv_loop_t loop;
     tandem_metrics *metrics;
     tandem_mgmt *mgmt;
+    tandem_gateway *gateway; /* the REST API; NULL until started and after close */
+    void *backend;           /* backend.c's state */
     partition_slot *slots;
     uint32_t slot_count;
     io_thread io;
