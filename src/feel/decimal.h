@@ -63,6 +63,7 @@ typedef struct tandem_decimal {
     uint64_t coef_hi; /* private: coefficient, high 64 bits; coefficient < 10^34 */
     int32_t exponent; /* private: power of ten of the coefficient's last digit */
     uint8_t negative; /* private: 1 when below zero; never set on zero */
+    uint8_t zero_[3]; /* private: always zero, so equal structs compare equal bytewise */
 } tandem_decimal;
 
 /* Text grammars accepted by tandem_decimal_parse. */

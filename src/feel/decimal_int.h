@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/assert.h"
 #include "feel/decimal.h"
@@ -23,6 +24,7 @@ __extension__ typedef unsigned __int128 u128;
 #define DECIMAL_EXP_MAX    TANDEM_DECIMAL_ADJ_EXP_MAX
 
 _Static_assert(TANDEM_DECIMAL_DIGITS == 34, "the tables below assume 34 digits");
+_Static_assert(sizeof(tandem_decimal) == 24, "no padding: reduced values compare bytewise");
 
 /* 10^0 .. 10^38, all that fit in 128 bits. */
 extern const u128 decimal_pow10[39];
@@ -42,6 +44,7 @@ static inline tandem_decimal decimal_make(bool negative, u128 coef, int32_t expo
 {
     TANDEM_ASSERT(coef < DECIMAL_COEF_LIMIT);
     tandem_decimal d;
+    memset(&d, 0, sizeof(d));
     d.coef_lo = (uint64_t)coef;
     d.coef_hi = (uint64_t)(coef >> 64);
     d.exponent = exponent;
