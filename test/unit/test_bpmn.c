@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "base/rand.h"
 #include "bpmn/bpmn.h"
@@ -745,6 +746,24 @@ static void test_digest(void)
     free(xml);
 }
 
+/* docs/BPMN.md carries the generated tables verbatim. */
+static void test_doc_table_matches_rules(void)
+{
+    size_t len = 0;
+    char *doc = fixture("../../../docs/BPMN.md", &len);
+    tandem_buf table = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_bpmn_doc_table(&table));
+    CHECK_OK(tandem_buf_append(&table, "", 1));
+    const char *generated = (const char *)table.data;
+    CHECK_CONTAINS(generated, "| `serviceTask` | executed |");
+    CHECK_CONTAINS(generated, "| `exclusiveGateway` | refused: not supported yet |");
+    CHECK_CONTAINS(generated, "| `zeebe:taskDefinition` | serviceTask | read |");
+    CHECK_MSG(strstr(doc, generated) != NULL, "docs/BPMN.md lacks the generated tables:\n%s",
+              generated);
+    tandem_buf_free(&table);
+    free(doc);
+}
+
 static const tandem_test cases[] = {
     {"one_task_model", test_one_task_model},
     {"bpmn2_prefix_and_modelling_elements", test_bpmn2_prefix_and_modelling_elements},
@@ -765,6 +784,7 @@ static const tandem_test cases[] = {
     {"deep_nesting_refused", test_deep_nesting_refused},
     {"mutations_never_crash", test_mutations_never_crash},
     {"digest", test_digest},
+    {"doc_table_matches_rules", test_doc_table_matches_rules},
     {NULL, NULL},
 };
 
