@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/xmlmemory.h>
+
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/rand.h"
 #include "bpmn/bpmn.h"
+#include "bpmn/bpmn_int.h"
 #include "test.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -689,6 +692,79 @@ static void test_mutations_never_crash(void)
     CHECK(ok < iterations);
 }
 
+/* ---- out of memory ------------------------------------------------------ */
+
+/* libxml2's allocator, failing after a count like the arena's hook. */
+static long xml_fail_after = -1;
+
+static bool xml_injected_failure(void)
+{
+    if (xml_fail_after == 0) {
+        return true;
+    }
+    if (xml_fail_after > 0) {
+        xml_fail_after--;
+    }
+    return false;
+}
+
+static void *oom_malloc(size_t size)
+{
+    return xml_injected_failure() ? NULL : malloc(size);
+}
+
+static void *oom_realloc(void *p, size_t size)
+{
+    return xml_injected_failure() ? NULL : realloc(p, size);
+}
+
+static char *oom_strdup(const char *s)
+{
+    return xml_injected_failure() ? NULL : strdup(s);
+}
+
+/* Every allocation of a parse fails in turn, in libxml2 and in the arena:
+ * each gives TANDEM_ENOMEM with a message, never a crash, a leak (under the
+ * sanitizer build) or a misleading "invalid" answer. */
+static void test_out_of_memory(void)
+{
+    static const char *const names[] = {"one-task.bpmn", "two-tasks-bpmn2-prefix.bpmn",
+                                        "default-namespace-collaboration.bpmn"};
+    CHECK(xmlMemSetup(free, oom_malloc, oom_realloc, oom_strdup) == 0);
+    for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+        size_t len = 0;
+        char *xml = fixture(names[f], &len);
+        tandem_bpmn_free(parse_ok(xml, len)); /* libxml2's one-time set-up succeeds */
+        for (int mode = 0; mode < 2; mode++) {
+            long n = 0;
+            for (;; n++) {
+                CHECK(n < 100000);
+                if (mode == 0) {
+                    xml_fail_after = n;
+                } else {
+                    bpmn_arena_fail_after(n);
+                }
+                tandem_bpmn_resource *r = NULL;
+                tandem_diag d = {0};
+                int rc = tandem_bpmn_parse(xml, len, "oom.bpmn", &r, &d);
+                xml_fail_after = -1;
+                bpmn_arena_fail_after(-1);
+                if (rc == TANDEM_OK) {
+                    CHECK(r != NULL && r->process_count >= 1);
+                    tandem_bpmn_free(r);
+                    break;
+                }
+                CHECK(r == NULL);
+                CHECK_MSG(rc == TANDEM_ENOMEM, "%s after %ld allocations (%s): %s", names[f], n,
+                          mode == 0 ? "libxml2" : "arena", tandem_diag_text(&d));
+                CHECK_STREQ("oom.bpmn: out of memory while parsing", d.message);
+            }
+            CHECK(n > 5); /* the failures were really injected */
+        }
+        free(xml);
+    }
+}
+
 /* ---- digest ------------------------------------------------------------- */
 
 static void hex(const tandem_bpmn_digest *d, char out[65])
@@ -783,6 +859,7 @@ static const tandem_test cases[] = {
     {"size_limit", test_size_limit},
     {"deep_nesting_refused", test_deep_nesting_refused},
     {"mutations_never_crash", test_mutations_never_crash},
+    {"out_of_memory", test_out_of_memory},
     {"digest", test_digest},
     {"doc_table_matches_rules", test_doc_table_matches_rules},
     {NULL, NULL},
