@@ -2,6 +2,7 @@
  * namespace style, the model and its lookups, every refused element kind and
  * every validation rule with its exact message, hostile XML, limits, digest. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,6 +296,68 @@ static void test_large_process_lookups(void)
     CHECK_EQ_U64(TANDEM_BPMN_END_EVENT, p->elements[p->flows[out[0]].target].type);
     CHECK_EQ_U64(TANDEM_BPMN_NONE, tandem_bpmn_element_find(p, "T2000"));
     tandem_bpmn_free(r);
+    free(xml);
+}
+
+/* A UTF-16 file with a byte-order mark (some editors save so) reads the same;
+ * names come out as UTF-8. */
+static void test_utf16_resource(void)
+{
+    const char *ascii = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n"
+                        "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
+                        "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"S\" "
+                        "name=\"Caf\xe9\"/></process></definitions>";
+    size_t n = strlen(ascii);
+    unsigned char *wide = malloc(2 * n + 2);
+    CHECK(wide != NULL);
+    wide[0] = 0xff; /* little-endian byte-order mark */
+    wide[1] = 0xfe;
+    for (size_t i = 0; i < n; i++) {
+        wide[2 + 2 * i] = (unsigned char)ascii[i]; /* Latin-1 widens to UTF-16 as is */
+        wide[3 + 2 * i] = 0;
+    }
+    tandem_bpmn_resource *r = NULL;
+    tandem_diag d = {0};
+    CHECK_MSG(tandem_bpmn_parse(wide, 2 * n + 2, "wide.bpmn", &r, &d) == TANDEM_OK, "%s",
+              tandem_diag_text(&d));
+    CHECK_STREQ("Caf\xc3\xa9", r->processes[0].elements[0].name);
+    tandem_bpmn_free(r);
+    free(wide);
+}
+
+/* Threads parse at once: libxml2's set-up and the id sort are thread-safe. */
+static void *parse_repeatedly(void *arg)
+{
+    const char *xml = arg;
+    for (uint64_t i = 0; i < test_iterations(50); i++) {
+        tandem_bpmn_resource *r = NULL;
+        if (tandem_bpmn_parse(xml, strlen(xml), "t.bpmn", &r, NULL) != TANDEM_OK) {
+            return (void *)1;
+        }
+        const tandem_bpmn_process *p = &r->processes[0];
+        for (uint32_t e = 0; e < p->element_count; e++) {
+            if (tandem_bpmn_element_find(p, p->elements[e].id) != e) {
+                return (void *)1;
+            }
+        }
+        tandem_bpmn_free(r);
+    }
+    return NULL;
+}
+
+static void test_concurrent_parses(void)
+{
+    size_t len = 0;
+    char *xml = fixture("two-tasks-bpmn2-prefix.bpmn", &len);
+    pthread_t threads[4];
+    for (size_t i = 0; i < 4; i++) {
+        CHECK(pthread_create(&threads[i], NULL, parse_repeatedly, xml) == 0);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        void *result = (void *)1;
+        CHECK(pthread_join(threads[i], &result) == 0);
+        CHECK(result == NULL);
+    }
     free(xml);
 }
 
@@ -846,6 +909,8 @@ static const tandem_test cases[] = {
     {"default_namespace_and_several_processes", test_default_namespace_and_several_processes},
     {"minimal_and_implicit_end", test_minimal_and_implicit_end},
     {"large_process_lookups", test_large_process_lookups},
+    {"utf16_resource", test_utf16_resource},
+    {"concurrent_parses", test_concurrent_parses},
     {"refused_process_children", test_refused_process_children},
     {"refused_gateway_fixture", test_refused_gateway_fixture},
     {"refused_event_definitions_and_markers", test_refused_event_definitions_and_markers},
