@@ -212,10 +212,10 @@ static int parse_disposition(const char *v, const char *end, gateway_part *part,
         }
         size_t vlen = strlen(value);
         if (name_len == 4 && strncasecmp(name, "name", 4) == 0) {
-            if (vlen >= sizeof(part->name)) {
+            if (vlen == 0 || vlen >= sizeof(part->name)) {
                 return tandem_diag_set(diag, TANDEM_EINVAL,
-                                       "multipart part %zu: the field name is longer than %zu "
-                                       "bytes",
+                                       "multipart part %zu: the field name is empty or longer "
+                                       "than %zu bytes",
                                        index + 1, sizeof(part->name) - 1);
             }
             memcpy(part->name, value, vlen + 1);

@@ -151,6 +151,10 @@ static void test_multipart_errors(void)
     CHECK_RC(TANDEM_EINVAL,
              parse("--b\r\nContent-Disposition: form-data; name\r\n\r\nx\r\n--b--", "b", &n, &d));
     CHECK_CONTAINS(d.message, "malformed Content-Disposition");
+    CHECK_RC(
+        TANDEM_EINVAL,
+        parse("--b\r\nContent-Disposition: form-data; name=\"\"\r\n\r\nx\r\n--b--", "b", &n, &d));
+    CHECK_CONTAINS(d.message, "the field name is empty");
     /* too many header lines */
     char big[8192];
     size_t off = (size_t)snprintf(big, sizeof(big), "--b\r\n");
