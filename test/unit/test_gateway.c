@@ -925,6 +925,30 @@ static void test_shutdown_with_held_requests(void)
     CHECK(uv_loop_close(&fx.loop) == 0);
 }
 
+/* A client that goes away while its long poll is held: the poll ends at
+ * its deadline like any other, and nothing is left behind. */
+static void test_client_leaves_long_poll(void)
+{
+    fixture fx;
+    fixture_start(&fx, NULL);
+    char body[512];
+    snprintf(body, sizeof(body), activation, 300);
+    char raw[1024];
+    int n = snprintf(raw, sizeof(raw),
+                     "POST /v2/jobs/activation HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                     "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     strlen(body), body);
+    http_call c;
+    http_call_start_raw(&c, fx.port, raw, (size_t)n, true);
+    http_run_until_done(&fx.loop, &c, 1);
+    http_call_free(&c);
+    wait_calls(&fx, 1);
+    double start = http_now_ms();
+    wait_calls(&fx, 0);
+    CHECK_MSG(http_now_ms() - start < 3000, "the poll lived %.0f ms", http_now_ms() - start);
+    fixture_close(&fx);
+}
+
 static const tandem_test cases[] = {
     {"topology_and_status", test_topology_and_status},
     {"deploy", test_deploy},
@@ -940,6 +964,7 @@ static const tandem_test cases[] = {
     {"long_poll_deadline_with_backend", test_long_poll_deadline_with_backend},
     {"backpressure", test_backpressure},
     {"shutdown_with_held_requests", test_shutdown_with_held_requests},
+    {"client_leaves_long_poll", test_client_leaves_long_poll},
     {NULL, NULL},
 };
 
