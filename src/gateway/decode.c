@@ -53,6 +53,7 @@ static void add(violations *v, const char *fmt, ...)
 int gateway_problem_invalid(gateway_problem *problem, const char *fmt, ...)
 {
     TANDEM_ASSERT(problem != NULL && fmt != NULL);
+    TANDEM_ASSERT(fmt[0] != '\0');
     problem->status = 400;
     problem->title = "INVALID_ARGUMENT";
     va_list ap;
@@ -73,6 +74,7 @@ static int finish(violations *v, gateway_problem *problem)
 static void shown(const json_t *value, char out[VALUE_SHOWN_SIZE_MAX + 4])
 {
     TANDEM_ASSERT(value != NULL && out != NULL);
+    TANDEM_ASSERT(VALUE_SHOWN_SIZE_MAX < GATEWAY_DETAIL_SIZE_MAX / 4);
     if (json_is_string(value)) {
         snprintf(out, VALUE_SHOWN_SIZE_MAX + 4, "%.*s", VALUE_SHOWN_SIZE_MAX,
                  json_string_value(value));
@@ -87,6 +89,8 @@ static void shown(const json_t *value, char out[VALUE_SHOWN_SIZE_MAX + 4])
 
 static void add_bad_value(violations *v, const char *name, const json_t *value, const char *must)
 {
+    TANDEM_ASSERT(v != NULL && name != NULL);
+    TANDEM_ASSERT(value != NULL && must != NULL);
     char s[VALUE_SHOWN_SIZE_MAX + 4];
     shown(value, s);
     add(v, "The value for %s is '%s' but must be %s", name, s, must);
@@ -120,6 +124,7 @@ int gateway_parse_key(const char *text, int64_t *out)
 static bool get_key(const json_t *obj, const char *name, bool *present, int64_t *out, violations *v)
 {
     TANDEM_ASSERT(obj != NULL && name != NULL && present != NULL);
+    TANDEM_ASSERT(out != NULL && v != NULL);
     const json_t *value = json_object_get(obj, name);
     *present = value != NULL && !json_is_null(value);
     if (!*present) {
@@ -141,6 +146,7 @@ static bool get_key(const json_t *obj, const char *name, bool *present, int64_t 
 static bool get_string(const json_t *obj, const char *name, const char **out, violations *v)
 {
     TANDEM_ASSERT(obj != NULL && name != NULL && out != NULL);
+    TANDEM_ASSERT(v != NULL && json_is_object(obj));
     const json_t *value = json_object_get(obj, name);
     if (value == NULL || json_is_null(value)) {
         return true;
@@ -194,6 +200,7 @@ static bool get_int(const json_t *obj, const char *name, int64_t min, int64_t ma
 static bool get_bool(const json_t *obj, const char *name, bool *out, violations *v)
 {
     TANDEM_ASSERT(obj != NULL && name != NULL && out != NULL);
+    TANDEM_ASSERT(v != NULL && json_is_object(obj));
     const json_t *value = json_object_get(obj, name);
     if (value == NULL || json_is_null(value)) {
         return true;
@@ -270,6 +277,7 @@ static int get_string_array(const json_t *obj, const char *name, const char ***o
 bool gateway_tenant_ok(const char *tenant, gateway_problem *problem)
 {
     TANDEM_ASSERT(tenant != NULL && problem != NULL);
+    TANDEM_ASSERT(sizeof(TANDEM_GATEWAY_DEFAULT_TENANT) > 1);
     if (strcmp(tenant, TANDEM_GATEWAY_DEFAULT_TENANT) == 0) {
         return true;
     }
@@ -284,6 +292,7 @@ bool gateway_tenant_ok(const char *tenant, gateway_problem *problem)
 static bool check_tenants(const json_t *root, gateway_problem *problem, violations *v)
 {
     TANDEM_ASSERT(root != NULL && problem != NULL);
+    TANDEM_ASSERT(v != NULL && json_is_object(root));
     const char *tenant = NULL;
     if (!get_string(root, "tenantId", &tenant, v)) {
         return true; /* reported as a violation */
@@ -317,6 +326,7 @@ static bool check_tenants(const json_t *root, gateway_problem *problem, violatio
 static void refuse_nonempty(const json_t *root, const char *name, violations *v)
 {
     TANDEM_ASSERT(root != NULL && name != NULL);
+    TANDEM_ASSERT(v != NULL);
     const json_t *value = json_object_get(root, name);
     if (value != NULL && !json_is_null(value) &&
         (!json_is_array(value) || json_array_size(value) > 0)) {
@@ -327,6 +337,7 @@ static void refuse_nonempty(const json_t *root, const char *name, violations *v)
 static int decode_create(gateway_decoded *d, violations *v)
 {
     TANDEM_ASSERT(d != NULL && d->root != NULL);
+    TANDEM_ASSERT(d->op == GATEWAY_OP_CREATE && d->variables_json == NULL);
     tandem_gateway_create_request *r = &d->u.create;
     const json_t *root = d->root;
     const char *id = NULL;
@@ -368,6 +379,7 @@ static int decode_create(gateway_decoded *d, violations *v)
 static int decode_activate(gateway_decoded *d, violations *v)
 {
     TANDEM_ASSERT(d != NULL && d->root != NULL);
+    TANDEM_ASSERT(d->op == GATEWAY_OP_ACTIVATE && d->fetch == NULL);
     tandem_gateway_activate_request *r = &d->u.activate;
     const json_t *root = d->root;
     r->type = NULL;
@@ -396,6 +408,7 @@ static int decode_activate(gateway_decoded *d, violations *v)
 static int decode_fail(gateway_decoded *d, violations *v)
 {
     TANDEM_ASSERT(d != NULL && d->root != NULL);
+    TANDEM_ASSERT(d->op == GATEWAY_OP_FAIL && d->variables_json == NULL);
     tandem_gateway_fail_request *r = &d->u.fail;
     const json_t *root = d->root;
     bool present = false;
@@ -414,6 +427,7 @@ static int decode_fail(gateway_decoded *d, violations *v)
 static void decode_update(gateway_decoded *d, violations *v)
 {
     TANDEM_ASSERT(d != NULL && d->root != NULL);
+    TANDEM_ASSERT(d->op == GATEWAY_OP_UPDATE && v != NULL);
     tandem_gateway_update_request *r = &d->u.update;
     const json_t *cs = json_object_get(d->root, "changeset");
     bool present = false;
@@ -455,6 +469,7 @@ static int decode_path_key(gateway_op op, const char *path_key, int64_t *out,
 static bool body_blank(const uint8_t *body, size_t len)
 {
     TANDEM_ASSERT(body != NULL || len == 0);
+    TANDEM_ASSERT(len < SIZE_MAX);
     for (size_t i = 0; i < len; i++) {
         if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' && body[i] != '\n') {
             return false;

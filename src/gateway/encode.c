@@ -15,6 +15,7 @@
 static int put(tandem_buf *out, const char *s)
 {
     TANDEM_ASSERT(out != NULL && s != NULL);
+    TANDEM_ASSERT(out->len <= out->cap);
     return tandem_buf_append(out, s, strlen(s));
 }
 
@@ -31,6 +32,7 @@ static int put_i64(tandem_buf *out, int64_t v)
 static int put_name(tandem_buf *out, const char *name, bool first)
 {
     TANDEM_ASSERT(out != NULL && name != NULL);
+    TANDEM_ASSERT(name[0] != '\0' && strchr(name, '"') == NULL); /* names are our literals */
     int rc = first ? TANDEM_OK : put(out, ",");
     rc = rc != TANDEM_OK ? rc : put(out, "\"");
     rc = rc != TANDEM_OK ? rc : put(out, name);
@@ -39,6 +41,7 @@ static int put_name(tandem_buf *out, const char *name, bool first)
 
 static int field_str(tandem_buf *out, const char *name, const char *value, bool first)
 {
+    TANDEM_ASSERT(out != NULL && name != NULL);
     TANDEM_ASSERT(value != NULL);
     int rc = put_name(out, name, first);
     return rc != TANDEM_OK ? rc : tandem_http_json_string(out, value);
@@ -46,12 +49,16 @@ static int field_str(tandem_buf *out, const char *name, const char *value, bool 
 
 static int field_i64(tandem_buf *out, const char *name, int64_t value, bool first)
 {
+    TANDEM_ASSERT(out != NULL);
+    TANDEM_ASSERT(name != NULL);
     int rc = put_name(out, name, first);
     return rc != TANDEM_OK ? rc : put_i64(out, value);
 }
 
 static int field_key(tandem_buf *out, const char *name, int64_t key, bool first)
 {
+    TANDEM_ASSERT(out != NULL);
+    TANDEM_ASSERT(name != NULL);
     int rc = put_name(out, name, first);
     return rc != TANDEM_OK ? rc : gateway_encode_key(out, key);
 }
@@ -59,6 +66,7 @@ static int field_key(tandem_buf *out, const char *name, int64_t key, bool first)
 /* A JSON object given as text by the backend; NULL = {}. */
 static int field_object(tandem_buf *out, const char *name, const char *json, bool first)
 {
+    TANDEM_ASSERT(out != NULL && name != NULL);
     TANDEM_ASSERT(json == NULL || json[0] == '{'); /* the backend's contract */
     int rc = put_name(out, name, first);
     return rc != TANDEM_OK ? rc : put(out, json != NULL ? json : "{}");

@@ -45,6 +45,13 @@ struct tandem_gateway_call {
     tandem_gateway_call *qnext;       /* a notify's local queue */
 };
 
+/* The JSON routes: one handler, told by its context which operation it is. */
+typedef struct json_route {
+    tandem_gateway *gw;
+    gateway_op op;
+    const char *key_param; /* the {key} path parameter, NULL when none */
+} json_route;
+
 struct tandem_gateway {
     uv_loop_t *loop;
     tandem_http_server *http; /* NULL once closed */
@@ -57,6 +64,7 @@ struct tandem_gateway {
     uint64_t timer_due_ms; /* 0 = not armed */
     tandem_gateway_call *calls;
     uint32_t call_count;
+    json_route json_routes[GATEWAY_OP_COUNT];
     bool closing;
     bool timer_closing;
     tandem_http_close_fn close_cb;
@@ -146,6 +154,7 @@ static void call_done(tandem_gateway_call *c)
 static tandem_http_request *take_req(tandem_gateway_call *c)
 {
     TANDEM_ASSERT(c != NULL);
+    TANDEM_ASSERT(c->req != NULL || c->deadline_ms == 0 || c->op == GATEWAY_OP_ACTIVATE);
     tandem_http_request *req = c->req;
     if (req != NULL) {
         tandem_http_request_set_cancel(req, NULL, NULL);
@@ -158,6 +167,7 @@ static tandem_http_request *take_req(tandem_gateway_call *c)
 static void answer_jobs(tandem_gateway_call *c, const tandem_gateway_job *jobs, size_t count)
 {
     TANDEM_ASSERT(c != NULL && c->op == GATEWAY_OP_ACTIVATE);
+    TANDEM_ASSERT(!c->with_backend && (jobs != NULL || count == 0));
     tandem_http_request *req = take_req(c);
     if (req != NULL) {
         tandem_buf body = TANDEM_BUF_INIT;
@@ -170,6 +180,7 @@ static void on_timer(uv_timer_t *t)
 {
     tandem_gateway *gw = t->data;
     TANDEM_ASSERT(gw != NULL && &gw->timer == t);
+    TANDEM_ASSERT(!gw->timer_closing);
     uint64_t now = uv_now(gw->loop);
     uint64_t next_due = 0;
     tandem_gateway_call *next = NULL;
@@ -273,6 +284,7 @@ static void set_deadline(tandem_gateway *gw, tandem_gateway_call *c)
 static tandem_gateway_call *call_new(tandem_gateway *gw, gateway_op op, tandem_http_request *req)
 {
     TANDEM_ASSERT(gw != NULL && req != NULL);
+    TANDEM_ASSERT(op < GATEWAY_OP_COUNT && !gw->closing);
     if (gw->call_count >= gw->calls_max) {
         char detail[128];
         snprintf(detail, sizeof(detail), "the gateway has %u requests in flight, its limit",
@@ -297,6 +309,7 @@ static bool json_content_ok(tandem_http_request *req)
     TANDEM_ASSERT(req != NULL);
     size_t len = 0;
     tandem_http_body(req, &len);
+    TANDEM_ASSERT(len < SIZE_MAX);
     const char *ct = tandem_http_header_value(req, "Content-Type");
     if (len == 0 || ct == NULL) {
         return true;
@@ -346,34 +359,12 @@ static void handle_json(tandem_gateway *gw, tandem_http_request *req, gateway_op
     invoke(c);
 }
 
-static void on_create(tandem_http_request *req, void *ctx)
+static void on_json_route(tandem_http_request *req, void *ctx)
 {
-    handle_json(ctx, req, GATEWAY_OP_CREATE, NULL);
-}
-
-static void on_cancel_instance(tandem_http_request *req, void *ctx)
-{
-    handle_json(ctx, req, GATEWAY_OP_CANCEL, "processInstanceKey");
-}
-
-static void on_activate(tandem_http_request *req, void *ctx)
-{
-    handle_json(ctx, req, GATEWAY_OP_ACTIVATE, NULL);
-}
-
-static void on_complete_job(tandem_http_request *req, void *ctx)
-{
-    handle_json(ctx, req, GATEWAY_OP_COMPLETE, "jobKey");
-}
-
-static void on_fail_job(tandem_http_request *req, void *ctx)
-{
-    handle_json(ctx, req, GATEWAY_OP_FAIL, "jobKey");
-}
-
-static void on_update_job(tandem_http_request *req, void *ctx)
-{
-    handle_json(ctx, req, GATEWAY_OP_UPDATE, "jobKey");
+    const json_route *r = ctx;
+    TANDEM_ASSERT(req != NULL && r != NULL);
+    TANDEM_ASSERT(r->gw != NULL && r->op != GATEWAY_OP_DEPLOY);
+    handle_json(r->gw, req, r->op, r->key_param);
 }
 
 /* ---- deployments ---- */
@@ -428,6 +419,7 @@ static bool collect_resources(const gateway_part *parts, size_t count, tandem_ga
 static bool parse_deployment(tandem_http_request *req, gateway_part *parts, size_t *count)
 {
     TANDEM_ASSERT(req != NULL && parts != NULL && count != NULL);
+    TANDEM_ASSERT(GATEWAY_PARTS_MAX > TANDEM_GATEWAY_RESOURCES_MAX);
     const char *ct = tandem_http_header_value(req, "Content-Type");
     char boundary[GATEWAY_BOUNDARY_SIZE_MAX];
     tandem_diag diag;
@@ -517,6 +509,7 @@ static void on_status(tandem_http_request *req, void *ctx)
 {
     tandem_gateway *gw = ctx;
     TANDEM_ASSERT(gw != NULL && req != NULL);
+    TANDEM_ASSERT(gw->backend.healthy != NULL);
     if (gw->backend.healthy(gw->backend.ctx)) {
         tandem_http_respond(req, 204, NULL, NULL, 0);
     } else {
@@ -572,21 +565,30 @@ int tandem_gateway_create(uv_loop_t *loop, const tandem_gateway_config *cfg,
         const char *method;
         const char *pattern;
         tandem_http_handler_fn fn;
+        gateway_op op; /* for on_json_route */
+        const char *key_param;
     } routes[] = {
-        {"GET", "/v2/topology", on_topology},
-        {"GET", "/v2/status", on_status},
-        {"POST", "/v2/deployments", on_deploy},
-        {"POST", "/v2/process-instances", on_create},
-        {"POST", "/v2/process-instances/{processInstanceKey}/cancellation", on_cancel_instance},
+        {"GET", "/v2/topology", on_topology, GATEWAY_OP_COUNT, NULL},
+        {"GET", "/v2/status", on_status, GATEWAY_OP_COUNT, NULL},
+        {"POST", "/v2/deployments", on_deploy, GATEWAY_OP_COUNT, NULL},
+        {"POST", "/v2/process-instances", on_json_route, GATEWAY_OP_CREATE, NULL},
+        {"POST", "/v2/process-instances/{processInstanceKey}/cancellation", on_json_route,
+         GATEWAY_OP_CANCEL, "processInstanceKey"},
         /* the literal before the {jobKey} pattern of the same length */
-        {"POST", "/v2/jobs/activation", on_activate},
-        {"POST", "/v2/jobs/{jobKey}/completion", on_complete_job},
-        {"POST", "/v2/jobs/{jobKey}/failure", on_fail_job},
-        {"PATCH", "/v2/jobs/{jobKey}", on_update_job},
+        {"POST", "/v2/jobs/activation", on_json_route, GATEWAY_OP_ACTIVATE, NULL},
+        {"POST", "/v2/jobs/{jobKey}/completion", on_json_route, GATEWAY_OP_COMPLETE, "jobKey"},
+        {"POST", "/v2/jobs/{jobKey}/failure", on_json_route, GATEWAY_OP_FAIL, "jobKey"},
+        {"PATCH", "/v2/jobs/{jobKey}", on_json_route, GATEWAY_OP_UPDATE, "jobKey"},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        rc = tandem_http_route(gw->http, routes[i].method, routes[i].pattern, routes[i].fn, gw,
-                               diag);
+        void *route_ctx = gw;
+        if (routes[i].fn == on_json_route) {
+            json_route *jr = &gw->json_routes[routes[i].op];
+            *jr = (json_route){gw, routes[i].op, routes[i].key_param};
+            route_ctx = jr;
+        }
+        rc = tandem_http_route(gw->http, routes[i].method, routes[i].pattern, routes[i].fn,
+                               route_ctx, diag);
         TANDEM_ASSERT(rc == TANDEM_OK); /* fixed patterns on a fresh server */
     }
     rc = uv_timer_init(loop, &gw->timer);
@@ -612,6 +614,7 @@ uint16_t tandem_gateway_port(const tandem_gateway *gw)
 tandem_http_server *tandem_gateway_http(tandem_gateway *gw)
 {
     TANDEM_ASSERT(gw != NULL && gw->http != NULL);
+    TANDEM_ASSERT(gw->calls_max > 0);
     return gw->http;
 }
 
@@ -672,6 +675,7 @@ static void on_timer_closed(uv_handle_t *h)
 static void finish_close_maybe(tandem_gateway *gw)
 {
     TANDEM_ASSERT(gw != NULL);
+    TANDEM_ASSERT(gw->call_count == 0 || gw->calls != NULL);
     if (gw->closing && gw->http == NULL && gw->call_count == 0 && !gw->timer_closing) {
         gw->timer_closing = true;
         uv_close((uv_handle_t *)&gw->timer, on_timer_closed);
@@ -682,6 +686,7 @@ static void on_http_closed(void *data)
 {
     tandem_gateway *gw = data;
     TANDEM_ASSERT(gw != NULL && gw->closing);
+    TANDEM_ASSERT(gw->http != NULL && !gw->timer_closing);
     gw->http = NULL;
     finish_close_maybe(gw);
 }
@@ -708,7 +713,8 @@ static tandem_http_request *backend_answered(tandem_gateway_call *c, gateway_op 
 
 void tandem_gateway_complete_deploy(tandem_gateway_call *c, const tandem_gateway_deployment *d)
 {
-    TANDEM_ASSERT(d != NULL);
+    TANDEM_ASSERT(c != NULL && d != NULL);
+    TANDEM_ASSERT(d->processes != NULL || d->process_count == 0);
     tandem_http_request *req = backend_answered(c, GATEWAY_OP_DEPLOY);
     if (req != NULL) {
         tandem_buf body = TANDEM_BUF_INIT;
@@ -720,7 +726,8 @@ void tandem_gateway_complete_deploy(tandem_gateway_call *c, const tandem_gateway
 
 void tandem_gateway_complete_create(tandem_gateway_call *c, const tandem_gateway_instance *pi)
 {
-    TANDEM_ASSERT(pi != NULL);
+    TANDEM_ASSERT(c != NULL && pi != NULL);
+    TANDEM_ASSERT(pi->process_definition_id != NULL);
     tandem_http_request *req = backend_answered(c, GATEWAY_OP_CREATE);
     if (req != NULL) {
         tandem_buf body = TANDEM_BUF_INIT;
@@ -765,7 +772,8 @@ void tandem_gateway_complete_activation(tandem_gateway_call *c, const tandem_gat
 void tandem_gateway_reject(tandem_gateway_call *c, tandem_gateway_rejection type,
                            const char *intent, const char *reason)
 {
-    TANDEM_ASSERT(intent != NULL && reason != NULL);
+    TANDEM_ASSERT(c != NULL && intent != NULL && reason != NULL);
+    TANDEM_ASSERT(c->op != GATEWAY_OP_COUNT);
     tandem_http_request *req = backend_answered(c, GATEWAY_OP_COUNT);
     if (req != NULL) {
         const char *name = tandem_gateway_rejection_name(type);

@@ -79,6 +79,8 @@ static bool read_param_value(const char **p, const char *end, char *out, size_t 
 
 static const char *skip_ows(const char *p, const char *end)
 {
+    TANDEM_ASSERT(p != NULL && end != NULL);
+    TANDEM_ASSERT(p <= end);
     while (p < end && (*p == ' ' || *p == '\t')) {
         p++;
     }
@@ -173,6 +175,7 @@ static int parse_disposition(const char *v, const char *end, gateway_part *part,
                              tandem_diag *diag)
 {
     TANDEM_ASSERT(v != NULL && end != NULL && part != NULL);
+    TANDEM_ASSERT(v <= end && !part->has_filename);
     const char *p = skip_ows(v, end);
     if ((size_t)(end - p) < 9 || strncasecmp(p, "form-data", 9) != 0 ||
         (p + 9 < end && p[9] != ';' && p[9] != ' ' && p[9] != '\t')) {
