@@ -272,6 +272,12 @@ static int parse_part_headers(const uint8_t **p, const uint8_t *end, gateway_par
         static const char cd[] = "Content-Disposition";
         if ((size_t)(colon - line) == sizeof(cd) - 1 &&
             strncasecmp(line, cd, sizeof(cd) - 1) == 0) {
+            if (has_disposition) {
+                return tandem_diag_set(diag, TANDEM_EINVAL,
+                                       "multipart part %zu has more than one Content-Disposition "
+                                       "header",
+                                       index + 1);
+            }
             int rc = parse_disposition(colon + 1, line + line_len, part, index, diag);
             if (rc != TANDEM_OK) {
                 return rc;

@@ -155,6 +155,10 @@ static void test_multipart_errors(void)
         TANDEM_EINVAL,
         parse("--b\r\nContent-Disposition: form-data; name=\"\"\r\n\r\nx\r\n--b--", "b", &n, &d));
     CHECK_CONTAINS(d.message, "the field name is empty");
+    CHECK_RC(TANDEM_EINVAL, parse("--b\r\nContent-Disposition: form-data; name=a\r\n"
+                                  "Content-Disposition: form-data; name=b\r\n\r\nx\r\n--b--",
+                                  "b", &n, &d));
+    CHECK_CONTAINS(d.message, "more than one Content-Disposition header");
     /* too many header lines */
     char big[8192];
     size_t off = (size_t)snprintf(big, sizeof(big), "--b\r\n");
