@@ -894,6 +894,34 @@ static void test_backpressure(void)
     fixture_close(&fx);
 }
 
+/* The queue from the HTTP thread to the loop is full while the loop is busy:
+ * 503 RESOURCE_EXHAUSTED at once. */
+static void test_queue_full(void)
+{
+    tandem_gateway_config cfg = {0};
+    cfg.http.queue_capacity = 1;
+    fixture fx;
+    fixture_start(&fx, &cfg);
+    tandem_http_server *http = tandem_gateway_http(fx.fake.gw);
+    http_call c[2];
+    start_json(&fx, &c[0], "/v2/process-instances", "{\"processDefinitionId\":\"p1\"}");
+    tandem_http_stats st;
+    double deadline = http_now_ms() + 10000;
+    do {
+        CHECK(http_now_ms() < deadline);
+        usleep(1000);
+        tandem_http_server_stats(http, &st);
+    } while (st.queued != 1);
+    start_json(&fx, &c[1], "/v2/process-instances", "{\"processDefinitionId\":\"p1\"}");
+    http_call_join(&c[1]);
+    check_problem(&c[1], 503, "RESOURCE_EXHAUSTED", NULL);
+    http_run_until_done(&fx.loop, c, 1);
+    CHECK_EQ_U64(200, c[0].status);
+    http_call_free(&c[0]);
+    http_call_free(&c[1]);
+    fixture_close(&fx);
+}
+
 static void test_shutdown_with_held_requests(void)
 {
     fixture fx;
@@ -963,6 +991,7 @@ static const tandem_test cases[] = {
     {"long_poll_retry_after_notify", test_long_poll_retry_after_notify},
     {"long_poll_deadline_with_backend", test_long_poll_deadline_with_backend},
     {"backpressure", test_backpressure},
+    {"queue_full", test_queue_full},
     {"shutdown_with_held_requests", test_shutdown_with_held_requests},
     {"client_leaves_long_poll", test_client_leaves_long_poll},
     {NULL, NULL},
