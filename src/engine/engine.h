@@ -119,11 +119,10 @@ typedef struct tandem_engine_output {
     uint32_t record_cap;
     uint32_t type_cap;
     uint32_t result_cap;
-    tandem_buf bytes;
-    size_t *record_value_off;
-    size_t *record_reason_off;
-    size_t *type_off;
-    size_t *result_value_off;
+    tandem_buf bytes; /* values, reasons and names the views above point into */
+    struct tandem_engine_offsets_ *record_offs;
+    size_t *type_offs;
+    struct tandem_engine_offsets_ *result_offs;
 } tandem_engine_output;
 
 /* An empty output; it grows on first use and keeps its memory. */
