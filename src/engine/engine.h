@@ -106,7 +106,9 @@ typedef struct tandem_engine_output {
     uint32_t record_count;
     /* read-only: index in records of the record that answers the client (the
      * rejection, or the event the client waits for), -1 when the command
-     * carries no request id. That record carries the command's request ids. */
+     * carries no request id or awaits an instance result (then the answer is
+     * in `results`, of this batch or a later one). That record carries the
+     * command's request ids. */
     int32_t response_index;
     /* read-only: job types that got activatable jobs (each once), for waking
      * long-polling activations after commit. */
@@ -141,8 +143,13 @@ void tandem_engine_output_free(tandem_engine_output *out);
  * a COMMAND_REJECTION (rejection type and Zeebe's reason text) and changes
  * nothing; that is a success of this call.
  *
- * Errors: TANDEM_EINVAL for a record that is not a command or a value type
- * the engine does not process; TANDEM_ECORRUPT when the state is damaged;
+ * A command of a value type or intent the engine does not process is
+ * rejected (INVALID_ARGUMENT). A duplicate time-driven command (TIME_OUT of a
+ * job that already timed out) is rejected with INVALID_STATE.
+ *
+ * Errors: TANDEM_EINVAL for a record that is not a command; TANDEM_ETOOBIG
+ * when the command would produce more than the bounds above;
+ * TANDEM_ECORRUPT when the state is damaged;
  * TANDEM_ENOMEM; KV errors. After an error the transaction may hold part of
  * the command's effects: the caller discards the transaction (or the overlay
  * round) and, if it wants, rejects the command with PROCESSING_ERROR.
