@@ -343,6 +343,11 @@ static int check_batch(engine_ctx *ctx, const tandem_job_batch_value *v)
                              "it has %zu",
                              TANDEM_BPMN_ID_LEN_MAX * 4, v->type.len);
     }
+    if (memchr(v->type.ptr, 0, v->type.len) != NULL) {
+        return engine_reject(ctx, TANDEM_REJECTION_INVALID_ARGUMENT,
+                             "Expected to activate job batch with a type without NUL characters, "
+                             "but it has one");
+    }
     if (v->timeout_ms < 1) {
         return engine_reject(ctx, TANDEM_REJECTION_INVALID_ARGUMENT,
                              "Expected to activate job batch with timeout to be greater than zero, "

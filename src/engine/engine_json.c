@@ -12,6 +12,9 @@
 #include "engine/engine_int.h"
 #include "protocol/key.h"
 
+/* A variable's state key is the scope key (8 bytes) and the name. */
+#define VARIABLE_NAME_MAX_BYTES (TANDEM_KV_KEY_MAX_BYTES - 8u)
+
 /* Nesting deeper than this is refused before jansson recurses into it. */
 #define JSON_DEPTH_MAX 64
 
@@ -86,6 +89,23 @@ static json_t *load_object(tandem_sv doc, char *reason, size_t reason_len)
                  json_type_name(j));
         json_decref(j);
         return NULL;
+    }
+    /* Names are state keys after the 8-byte scope: bounded, and a NUL inside
+     * one would make two names equal. */
+    const char *name;
+    size_t name_len;
+    json_t *value;
+    json_object_keylen_foreach(j, name, name_len, value)
+    {
+        (void)value;
+        if (name_len == 0 || name_len > VARIABLE_NAME_MAX_BYTES || memchr(name, 0, name_len)) {
+            snprintf(reason, reason_len,
+                     "Expected variable names of 1 to %u bytes without NUL characters, but got "
+                     "'%.40s' (%zu bytes)",
+                     VARIABLE_NAME_MAX_BYTES, name, name_len);
+            json_decref(j);
+            return NULL;
+        }
     }
     return j;
 }

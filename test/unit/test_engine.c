@@ -345,6 +345,10 @@ static void test_create_rejections(void)
     out = create_pi(&h, "order", -1, TANDEM_KEY_NONE, "[1,2]", false, NULL);
     check_rejection(out, TANDEM_REJECTION_INVALID_ARGUMENT,
                     "Expected document to be a root level object, but was 'ARRAY'");
+    out = create_pi(&h, "order", -1, TANDEM_KEY_NONE, "{\"\":1}", false, NULL);
+    check_rejection(out, TANDEM_REJECTION_INVALID_ARGUMENT,
+                    "Expected variable names of 1 to 503 bytes without NUL characters, but got "
+                    "'' (0 bytes)");
     out = create_pi(&h, "order", -1, TANDEM_KEY_NONE, "{\"a\":", false, NULL);
     CHECK_EQ_U64(TANDEM_REJECTION_INVALID_ARGUMENT, response(out)->rejection_type);
     CHECK(strstr(response(out)->rejection_reason, "Expected document to be valid JSON") != NULL);
