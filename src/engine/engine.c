@@ -172,12 +172,14 @@ void tandem_engine_destroy(tandem_engine *engine)
 
 static void call_enter(tandem_engine *e)
 {
+    TANDEM_ASSERT(e != NULL);
     TANDEM_ASSERT(e->depth < 4);
     e->depth++;
 }
 
 static void call_leave(tandem_engine *e)
 {
+    TANDEM_ASSERT(e != NULL);
     TANDEM_ASSERT(e->depth > 0);
     e->depth--;
     if (e->depth == 0) {
@@ -215,6 +217,7 @@ void tandem_engine_output_free(tandem_engine_output *out)
 
 static void output_reset(tandem_engine_output *out)
 {
+    TANDEM_ASSERT(out->record_count <= out->record_cap);
     TANDEM_ASSERT(out != NULL);
     out->record_count = 0;
     out->activatable_type_count = 0;
@@ -226,6 +229,8 @@ static void output_reset(tandem_engine_output *out)
 /* Grows a pair of parallel arrays to hold one more entry. */
 static int grow(void **a, size_t a_size, void **b, size_t b_size, uint32_t *cap, uint32_t count)
 {
+    TANDEM_ASSERT(a != NULL && b != NULL && cap != NULL);
+    TANDEM_ASSERT(a_size > 0 && b_size > 0);
     TANDEM_ASSERT(count <= *cap);
     if (count < *cap) {
         return 0;
@@ -247,6 +252,7 @@ static int grow(void **a, size_t a_size, void **b, size_t b_size, uint32_t *cap,
 
 static const void *bytes_at(const tandem_engine_output *out, size_t off)
 {
+    TANDEM_ASSERT(out != NULL);
     TANDEM_ASSERT(off <= out->bytes.len);
     if (out->bytes.data == NULL) {
         return ""; /* nothing appended yet: every view is empty */
@@ -257,6 +263,8 @@ static const void *bytes_at(const tandem_engine_output *out, size_t off)
 /* Points every view of the output at its bytes (the buffer may have moved). */
 static void output_fix_views(tandem_engine_output *out)
 {
+    TANDEM_ASSERT(out != NULL);
+    TANDEM_ASSERT(out->record_count <= out->record_cap);
     for (uint32_t i = 0; i < out->record_count; i++) {
         tandem_record *r = &out->records[i];
         const engine_record_offsets *o = &out->record_offs[i];
@@ -274,6 +282,8 @@ static void output_fix_views(tandem_engine_output *out)
 
 static int append_bytes(tandem_engine_output *out, const void *p, size_t len, size_t *off)
 {
+    TANDEM_ASSERT(out != NULL && off != NULL);
+    TANDEM_ASSERT(p != NULL || len == 0);
     *off = out->bytes.len;
     return len == 0 ? 0 : tandem_buf_append(&out->bytes, p, len);
 }
@@ -281,6 +291,8 @@ static int append_bytes(tandem_engine_output *out, const void *p, size_t len, si
 /* A new record slot with the command's envelope. */
 static int record_slot(engine_ctx *ctx, tandem_record **slot, uint32_t *index)
 {
+    TANDEM_ASSERT(ctx != NULL && slot != NULL && index != NULL);
+    TANDEM_ASSERT(ctx->out->record_count <= ctx->out->record_cap);
     tandem_engine_output *out = ctx->out;
     if (out->record_count >= TANDEM_ENGINE_RECORDS_MAX) {
         return tandem_diag_set(ctx->diag, TANDEM_ETOOBIG,
@@ -308,6 +320,8 @@ static int record_slot(engine_ctx *ctx, tandem_record **slot, uint32_t *index)
 
 static void answer_with(engine_ctx *ctx, tandem_record *r, uint32_t index)
 {
+    TANDEM_ASSERT(ctx != NULL && r != NULL);
+    TANDEM_ASSERT(index < ctx->out->record_count + 1);
     const tandem_record *cmd = ctx->command;
     if (cmd->request_id == TANDEM_NONE && cmd->request_stream_id == TANDEM_NONE) {
         return;
@@ -455,6 +469,7 @@ int engine_add_result(engine_ctx *ctx, int32_t request_stream_id, int64_t reques
 
 tandem_sv engine_record_value(const engine_ctx *ctx, uint32_t i)
 {
+    TANDEM_ASSERT(ctx != NULL);
     TANDEM_ASSERT(i < ctx->out->record_count);
     const tandem_record *r = &ctx->out->records[i];
     return (tandem_sv){(const char *)bytes_at(ctx->out, ctx->out->record_offs[i].value),
@@ -463,6 +478,7 @@ tandem_sv engine_record_value(const engine_ctx *ctx, uint32_t i)
 
 int engine_queue_follow_up(engine_ctx *ctx, uint32_t index)
 {
+    TANDEM_ASSERT(ctx != NULL);
     TANDEM_ASSERT(index < ctx->out->record_count);
     if (ctx->follow_up_count >= TANDEM_ENGINE_FOLLOW_UPS_MAX) {
         return tandem_diag_set(ctx->diag, TANDEM_ETOOBIG,
@@ -490,6 +506,8 @@ uint64_t engine_key_new(engine_ctx *ctx)
 
 static int dispatch(engine_ctx *ctx, const tandem_record *cmd)
 {
+    TANDEM_ASSERT(ctx != NULL && cmd != NULL);
+    TANDEM_ASSERT(cmd->record_type == TANDEM_RECORD_COMMAND);
     switch (cmd->value_type) {
     case TANDEM_VALUE_DEPLOYMENT:
         if (cmd->intent == TANDEM_INTENT_DEPLOYMENT_CREATE) {
@@ -532,6 +550,8 @@ static int dispatch(engine_ctx *ctx, const tandem_record *cmd)
 /* Copies the command as records[0] (its bytes owned by the output). */
 static int emit_command(engine_ctx *ctx)
 {
+    TANDEM_ASSERT(ctx != NULL);
+    TANDEM_ASSERT(ctx->out->record_count == 0);
     tandem_record *r;
     uint32_t n;
     int rc = record_slot(ctx, &r, &n);
@@ -552,6 +572,8 @@ static int emit_command(engine_ctx *ctx)
 
 static int run_follow_ups(engine_ctx *ctx)
 {
+    TANDEM_ASSERT(ctx != NULL);
+    TANDEM_ASSERT(ctx->follow_up_count <= TANDEM_ENGINE_FOLLOW_UPS_MAX);
     int rc = 0;
     while (rc == 0 && ctx->follow_up_done < ctx->follow_up_count) {
         uint32_t i = ctx->follow_ups[ctx->follow_up_done++];
@@ -635,6 +657,7 @@ int tandem_engine_due(tandem_engine *engine, tandem_kv_txn *txn, uint64_t now_ms
 int engine_output_add_command(tandem_engine_output *out, const tandem_record *proto,
                               engine_encode_fn encode, const void *value)
 {
+    TANDEM_ASSERT(out->record_count < TANDEM_ENGINE_DUE_MAX);
     TANDEM_ASSERT(out != NULL && proto != NULL && encode != NULL);
     if (grow((void **)&out->records, sizeof(*out->records), (void **)&out->record_offs,
              sizeof(*out->record_offs), &out->record_cap, out->record_count) != 0) {

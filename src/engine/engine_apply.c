@@ -13,6 +13,7 @@
 
 static int misfit(tandem_diag *diag, const tandem_record *rec, const char *why)
 {
+    TANDEM_ASSERT(rec != NULL && why != NULL);
     tandem_name_buf vt, in;
     return tandem_diag_set(diag, TANDEM_ECORRUPT,
                            "engine: cannot apply %s %s with key %llu at position %llu: %s",
@@ -26,6 +27,7 @@ static int misfit(tandem_diag *diag, const tandem_record *rec, const char *why)
 static int advance_key_generator(tandem_engine *e, tandem_kv_txn *txn, uint64_t key,
                                  tandem_diag *diag)
 {
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     if (key == TANDEM_KEY_NONE || tandem_key_partition(key) != e->partition_id) {
         return 0;
     }
@@ -47,6 +49,8 @@ static int advance_key_generator(tandem_engine *e, tandem_kv_txn *txn, uint64_t 
 static int adjust_children(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                            uint64_t scope_key, bool add, tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec != NULL);
+    TANDEM_ASSERT(scope_key != TANDEM_KEY_NONE && scope_key != rec->key);
     engine_element parent;
     int rc = engine_element_get(e, txn, scope_key, &parent, diag);
     if (rc == TANDEM_ENOENT) {
@@ -72,6 +76,7 @@ static int adjust_children(tandem_engine *e, tandem_kv_txn *txn, const tandem_re
 static int apply_element_gone(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                               tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec->value_type == TANDEM_VALUE_PROCESS_INSTANCE);
     engine_element el;
     int rc = engine_element_get(e, txn, rec->key, &el, diag);
     if (rc == TANDEM_ENOENT) {
@@ -102,6 +107,8 @@ static int apply_element_gone(tandem_engine *e, tandem_kv_txn *txn, const tandem
 static int apply_process_instance(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                                   tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec->value_type == TANDEM_VALUE_PROCESS_INSTANCE);
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     switch (rec->intent) {
     case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATING: {
         engine_element el = {.state = rec->intent, .child_count = 0, .job_key = TANDEM_KEY_NONE};
@@ -144,6 +151,8 @@ static int apply_process_instance(tandem_engine *e, tandem_kv_txn *txn, const ta
 static int job_index(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, const engine_job *job,
                      bool add, tandem_diag *diag)
 {
+    TANDEM_ASSERT(job != NULL);
+    TANDEM_ASSERT(key != TANDEM_KEY_NONE);
     uint8_t prefix[TANDEM_KV_KEY_MAX_BYTES];
     size_t prefix_len;
     enum engine_table t;
@@ -178,6 +187,8 @@ static int job_index(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, const e
 static int job_set_element(tandem_engine *e, tandem_kv_txn *txn, uint64_t element_key,
                            uint64_t job_key, tandem_diag *diag)
 {
+    TANDEM_ASSERT(e != NULL && txn != NULL);
+    TANDEM_ASSERT(job_key != element_key);
     engine_element el;
     int rc = engine_element_get(e, txn, element_key, &el, diag);
     if (rc == TANDEM_ENOENT) {
@@ -193,6 +204,8 @@ static int job_set_element(tandem_engine *e, tandem_kv_txn *txn, uint64_t elemen
 static int apply_job_created(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                              tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec->intent == TANDEM_INTENT_JOB_CREATED);
+    TANDEM_ASSERT(rec->value_type == TANDEM_VALUE_JOB);
     engine_job job = {.state = JOB_ACTIVATABLE, .incident_key = TANDEM_KEY_NONE};
     int rc = tandem_job_value_decode(rec->value, rec->value_len, &job.value, &e->unknown, diag);
     if (rc != 0) {
@@ -220,6 +233,8 @@ static int apply_job_change(tandem_engine *e, tandem_kv_txn *txn, const tandem_r
                             uint64_t key, const tandem_job_value *ev, unsigned change,
                             tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec != NULL && ev != NULL);
+    TANDEM_ASSERT(key != TANDEM_KEY_NONE);
     engine_job job;
     int rc = engine_job_get(e, txn, key, &job, diag);
     if (rc == TANDEM_ENOENT) {
@@ -288,6 +303,8 @@ static int apply_job_change(tandem_engine *e, tandem_kv_txn *txn, const tandem_r
 static int apply_job(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                      tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec->value_type == TANDEM_VALUE_JOB);
+    TANDEM_ASSERT(rec->record_type == TANDEM_RECORD_EVENT);
     if (rec->intent == TANDEM_INTENT_JOB_CREATED) {
         return apply_job_created(e, txn, rec, diag);
     }
@@ -311,6 +328,8 @@ static int apply_job(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *
 static int apply_job_batch(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                            tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec->value_type == TANDEM_VALUE_JOB_BATCH);
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     if (rec->intent != TANDEM_INTENT_JOB_BATCH_ACTIVATED) {
         return 0;
     }
@@ -349,6 +368,8 @@ static int apply_job_batch(tandem_engine *e, tandem_kv_txn *txn, const tandem_re
 static int apply_incident(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                           tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec->value_type == TANDEM_VALUE_INCIDENT);
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     tandem_incident_value v;
     int rc = tandem_incident_value_decode(rec->value, rec->value_len, &v, &e->unknown, diag);
     if (rc != 0) {
@@ -386,6 +407,8 @@ static int apply_incident(tandem_engine *e, tandem_kv_txn *txn, const tandem_rec
 static int apply_variable(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                           tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec->value_type == TANDEM_VALUE_VARIABLE);
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     if (rec->intent != TANDEM_INTENT_VARIABLE_CREATED &&
         rec->intent != TANDEM_INTENT_VARIABLE_UPDATED) {
         return 0;
@@ -403,6 +426,8 @@ static int apply_variable(tandem_engine *e, tandem_kv_txn *txn, const tandem_rec
 static int apply_process(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                          tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec->value_type == TANDEM_VALUE_PROCESS);
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     if (rec->intent != TANDEM_INTENT_PROCESS_CREATED) {
         return 0;
     }
@@ -424,6 +449,8 @@ static int apply_process(tandem_engine *e, tandem_kv_txn *txn, const tandem_reco
 static int apply_creation(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                           tandem_diag *diag)
 {
+    TANDEM_ASSERT(rec->value_type == TANDEM_VALUE_PROCESS_INSTANCE_CREATION);
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     if (rec->intent != TANDEM_INTENT_PROCESS_INSTANCE_CREATION_CREATED) {
         return 0;
     }

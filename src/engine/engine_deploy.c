@@ -36,6 +36,8 @@ typedef struct deploy_process {
 
 static void free_parsed(deploy_resource *res, uint32_t count)
 {
+    TANDEM_ASSERT(res != NULL);
+    TANDEM_ASSERT(count <= TANDEM_ENGINE_DEPLOY_RESOURCES_MAX);
     for (uint32_t i = 0; i < count; i++) {
         tandem_bpmn_free(res[i].parsed);
         res[i].parsed = NULL;
@@ -46,6 +48,8 @@ static void free_parsed(deploy_resource *res, uint32_t count)
 static int read_resources(engine_ctx *ctx, const tandem_deployment_value *v, deploy_resource *res,
                           uint32_t *count)
 {
+    TANDEM_ASSERT(ctx != NULL && v != NULL && res != NULL && count != NULL);
+    TANDEM_ASSERT(!ctx->rejected);
     tandem_value_list it;
     tandem_value_list_init(&it, v->resources);
     tandem_field f;
@@ -93,6 +97,8 @@ static int read_resources(engine_ctx *ctx, const tandem_deployment_value *v, dep
 
 static int parse_all(engine_ctx *ctx, deploy_resource *res, uint32_t count)
 {
+    TANDEM_ASSERT(ctx != NULL && res != NULL);
+    TANDEM_ASSERT(count >= 1 && count <= TANDEM_ENGINE_DEPLOY_RESOURCES_MAX);
     for (uint32_t i = 0; i < count; i++) {
         tandem_diag pd = {0};
         int rc = tandem_bpmn_parse(res[i].content.ptr, res[i].content.len, res[i].name_cstr,
@@ -114,6 +120,8 @@ static int parse_all(engine_ctx *ctx, deploy_resource *res, uint32_t count)
 static int collect(engine_ctx *ctx, deploy_resource *res, uint32_t count, deploy_process *procs,
                    uint32_t *proc_count, uint32_t proc_max)
 {
+    TANDEM_ASSERT(ctx != NULL && res != NULL && procs != NULL && proc_count != NULL);
+    TANDEM_ASSERT(count >= 1 && proc_max >= 1);
     uint32_t n = 0;
     for (uint32_t i = 0; i < count; i++) {
         for (uint32_t p = 0; p < res[i].parsed->process_count; p++) {
@@ -140,6 +148,8 @@ static int collect(engine_ctx *ctx, deploy_resource *res, uint32_t count, deploy
 
 static int assign_versions(engine_ctx *ctx, deploy_resource *res, deploy_process *procs, uint32_t n)
 {
+    TANDEM_ASSERT(ctx != NULL && res != NULL && procs != NULL);
+    TANDEM_ASSERT(n >= 1);
     for (uint32_t i = 0; i < n; i++) {
         deploy_process *p = &procs[i];
         const tandem_bpmn_digest *digest = &res[p->resource].parsed->digest;
@@ -168,6 +178,8 @@ static void process_value(const deploy_resource *r, const deploy_process *p,
                           uint64_t deployment_key, tandem_sv tenant_id, bool with_resource,
                           tandem_process_value *v)
 {
+    TANDEM_ASSERT(r != NULL && p != NULL && v != NULL);
+    TANDEM_ASSERT(r->parsed != NULL && p->key != TANDEM_KEY_NONE);
     tandem_process_value_init(v);
     v->bpmn_process_id = tandem_sv_of(p->process->id);
     v->version = p->version;
@@ -185,6 +197,8 @@ static int write_events(engine_ctx *ctx, const tandem_deployment_value *cmd_valu
                         deploy_resource *res, deploy_process *procs, uint32_t n,
                         uint64_t deployment_key)
 {
+    TANDEM_ASSERT(ctx != NULL && cmd_value != NULL);
+    TANDEM_ASSERT(deployment_key != TANDEM_KEY_NONE);
     tandem_buf list = TANDEM_BUF_INIT, item = TANDEM_BUF_INIT;
     int rc = 0;
     for (uint32_t i = 0; rc == 0 && i < n; i++) {
@@ -272,6 +286,7 @@ void engine_models_free(tandem_engine *e)
 
 static bool model_matches(const engine_model *m, uint64_t key, const tandem_process_value *pv)
 {
+    TANDEM_ASSERT(m != NULL && pv != NULL);
     /* A key alone is not enough: keys of a discarded round are handed out
      * again, so the cached model must also be of the same bytes and id. */
     return m->process_definition_key == key && m->resource != NULL &&
@@ -282,6 +297,7 @@ static bool model_matches(const engine_model *m, uint64_t key, const tandem_proc
 
 int engine_model_get(engine_ctx *ctx, uint64_t def_key, engine_def *out)
 {
+    TANDEM_ASSERT(def_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(ctx != NULL && out != NULL);
     tandem_engine *e = ctx->engine;
     tandem_process_value pv;

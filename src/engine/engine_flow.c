@@ -23,6 +23,8 @@
 static void element_value(const engine_def *def, uint64_t pi_key, const char *element_id,
                           uint64_t scope_key, uint32_t type, tandem_process_instance_value *v)
 {
+    TANDEM_ASSERT(def != NULL && element_id != NULL && v != NULL);
+    TANDEM_ASSERT(pi_key != TANDEM_KEY_NONE);
     tandem_process_instance_value_init(v);
     v->bpmn_process_id = def->bpmn_process_id;
     v->version = def->version;
@@ -50,6 +52,8 @@ static uint32_t element_type(enum tandem_bpmn_type t)
 static int emit_pi(engine_ctx *ctx, uint16_t intent, uint64_t key,
                    const tandem_process_instance_value *v, bool answer)
 {
+    TANDEM_ASSERT(ctx != NULL && v != NULL);
+    TANDEM_ASSERT(key != TANDEM_KEY_NONE);
     return engine_emit(ctx, TANDEM_RECORD_EVENT, TANDEM_VALUE_PROCESS_INSTANCE, intent, key,
                        ENGINE_ENC(process_instance), v, answer);
 }
@@ -58,6 +62,8 @@ static int emit_pi(engine_ctx *ctx, uint16_t intent, uint64_t key,
 
 static int complete_process(engine_ctx *ctx, uint64_t pi_key)
 {
+    TANDEM_ASSERT(ctx != NULL);
+    TANDEM_ASSERT(pi_key != TANDEM_KEY_NONE);
     engine_element proc;
     int rc = engine_element_get(ctx->engine, ctx->txn, pi_key, &proc, ctx->diag);
     if (rc != 0) {
@@ -109,6 +115,8 @@ static int activate_element(engine_ctx *ctx, const engine_def *def, uint64_t pi_
 static int continue_after(engine_ctx *ctx, const engine_def *def, uint64_t pi_key, uint32_t index,
                           uint32_t *pending)
 {
+    TANDEM_ASSERT(def != NULL && def->process != NULL && pending != NULL);
+    TANDEM_ASSERT(index < def->process->element_count);
     const tandem_bpmn_process *proc = def->process;
     uint32_t out_count = 0;
     const uint32_t *outgoing = tandem_bpmn_outgoing(proc, index, &out_count);
@@ -142,6 +150,7 @@ static int continue_after(engine_ctx *ctx, const engine_def *def, uint64_t pi_ke
 static int activate_element(engine_ctx *ctx, const engine_def *def, uint64_t pi_key, uint32_t index,
                             uint32_t *pending)
 {
+    TANDEM_ASSERT(ctx != NULL && def != NULL && pending != NULL);
     TANDEM_ASSERT(index < def->process->element_count);
     if (++ctx->depth > ACTIVATION_DEPTH_MAX) {
         return tandem_diag_set(ctx->diag, TANDEM_ETOOBIG,
@@ -174,6 +183,7 @@ static int activate_element(engine_ctx *ctx, const engine_def *def, uint64_t pi_
 static int find_definition(engine_ctx *ctx, const tandem_process_instance_creation_value *v,
                            uint64_t *key_out)
 {
+    TANDEM_ASSERT(ctx != NULL && v != NULL && key_out != NULL);
     tandem_engine *e = ctx->engine;
     int rc;
     if (v->process_definition_key != TANDEM_KEY_NONE) {
@@ -218,6 +228,7 @@ static int find_definition(engine_ctx *ctx, const tandem_process_instance_creati
 
 int engine_create_instance(engine_ctx *ctx, const tandem_record *cmd)
 {
+    TANDEM_ASSERT(cmd->value_type == TANDEM_VALUE_PROCESS_INSTANCE_CREATION);
     TANDEM_ASSERT(ctx != NULL && cmd != NULL);
     tandem_process_instance_creation_value v;
     tandem_diag dd = {0};
@@ -277,6 +288,8 @@ int engine_create_instance(engine_ctx *ctx, const tandem_record *cmd)
 
 static int activate_process(engine_ctx *ctx, const tandem_record *cmd)
 {
+    TANDEM_ASSERT(ctx->in_follow_up);
+    TANDEM_ASSERT(cmd->key != TANDEM_KEY_NONE);
     tandem_process_instance_value v;
     int rc = tandem_process_instance_value_decode(cmd->value, cmd->value_len, &v, NULL, ctx->diag);
     if (rc != 0) {
@@ -297,6 +310,8 @@ static int activate_process(engine_ctx *ctx, const tandem_record *cmd)
 
 static int complete_element(engine_ctx *ctx, const tandem_record *cmd)
 {
+    TANDEM_ASSERT(ctx->in_follow_up);
+    TANDEM_ASSERT(cmd->key != TANDEM_KEY_NONE);
     engine_element el;
     int rc = engine_element_get(ctx->engine, ctx->txn, cmd->key, &el, ctx->diag);
     if (rc != 0) {
@@ -335,6 +350,7 @@ static int complete_element(engine_ctx *ctx, const tandem_record *cmd)
 int engine_complete_element_later(engine_ctx *ctx, uint64_t element_key,
                                   const tandem_process_instance_value *v)
 {
+    TANDEM_ASSERT(element_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(ctx != NULL && v != NULL);
     return engine_emit(ctx, TANDEM_RECORD_COMMAND, TANDEM_VALUE_PROCESS_INSTANCE,
                        TANDEM_INTENT_PROCESS_INSTANCE_COMPLETE_ELEMENT, element_key,
@@ -345,6 +361,8 @@ int engine_complete_element_later(engine_ctx *ctx, uint64_t element_key,
 
 static int resolve_incident(engine_ctx *ctx, uint64_t incident_key)
 {
+    TANDEM_ASSERT(ctx != NULL);
+    TANDEM_ASSERT(incident_key != TANDEM_KEY_NONE);
     uint8_t k[8];
     engine_be64(k, incident_key);
     tandem_kv_val raw;
@@ -367,6 +385,8 @@ static int resolve_incident(engine_ctx *ctx, uint64_t incident_key)
 
 static int terminate_child(engine_ctx *ctx, uint64_t key)
 {
+    TANDEM_ASSERT(ctx != NULL);
+    TANDEM_ASSERT(key != TANDEM_KEY_NONE);
     engine_element el;
     int rc = engine_element_get(ctx->engine, ctx->txn, key, &el, ctx->diag);
     if (rc != 0) {
@@ -393,6 +413,8 @@ static int terminate_child(engine_ctx *ctx, uint64_t key)
 static int children_of(engine_ctx *ctx, uint64_t scope_key, uint64_t *keys, uint32_t max,
                        uint32_t *count)
 {
+    TANDEM_ASSERT(ctx != NULL && keys != NULL && count != NULL);
+    TANDEM_ASSERT(max > 0);
     uint8_t prefix[8];
     engine_be64(prefix, scope_key);
     tandem_kv_cursor *c;
@@ -420,6 +442,8 @@ static int children_of(engine_ctx *ctx, uint64_t scope_key, uint64_t *keys, uint
 
 static int cancel_instance(engine_ctx *ctx, const tandem_record *cmd)
 {
+    TANDEM_ASSERT(cmd->intent == TANDEM_INTENT_PROCESS_INSTANCE_CANCEL);
+    TANDEM_ASSERT(ctx->out->record_count == 1);
     engine_element proc;
     int rc = engine_element_get(ctx->engine, ctx->txn, cmd->key, &proc, ctx->diag);
     if (rc == TANDEM_ENOENT ||
@@ -454,6 +478,7 @@ static int cancel_instance(engine_ctx *ctx, const tandem_record *cmd)
 
 int engine_pi_command(engine_ctx *ctx, const tandem_record *cmd)
 {
+    TANDEM_ASSERT(cmd->value_type == TANDEM_VALUE_PROCESS_INSTANCE);
     TANDEM_ASSERT(ctx != NULL && cmd != NULL);
     switch (cmd->intent) {
     case TANDEM_INTENT_PROCESS_INSTANCE_CANCEL:

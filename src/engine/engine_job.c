@@ -19,6 +19,8 @@
 static int emit_job(engine_ctx *ctx, uint16_t intent, uint64_t key, const tandem_job_value *v,
                     bool answer)
 {
+    TANDEM_ASSERT(ctx != NULL && v != NULL);
+    TANDEM_ASSERT(key != TANDEM_KEY_NONE);
     return engine_emit(ctx, TANDEM_RECORD_EVENT, TANDEM_VALUE_JOB, intent, key, ENGINE_ENC(job), v,
                        answer);
 }
@@ -26,6 +28,7 @@ static int emit_job(engine_ctx *ctx, uint16_t intent, uint64_t key, const tandem
 int engine_job_create(engine_ctx *ctx, uint64_t element_key,
                       const tandem_process_instance_value *el, const tandem_bpmn_task *task)
 {
+    TANDEM_ASSERT(element_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(ctx != NULL && el != NULL && task != NULL);
     TANDEM_ASSERT(task->type != NULL && task->type[0] != 0);
     tandem_job_value v;
@@ -80,6 +83,8 @@ static const char *verb_of(uint16_t intent)
 
 static int reject_state(engine_ctx *ctx, const tandem_record *cmd, const engine_job *job)
 {
+    TANDEM_ASSERT(verb_of(cmd->intent) != NULL);
+    TANDEM_ASSERT(job->state >= JOB_ACTIVATABLE && job->state <= JOB_BACKOFF);
     return engine_reject(ctx, TANDEM_REJECTION_INVALID_STATE,
                          "Expected to %s job with key '%llu', but it is in state '%s'",
                          verb_of(cmd->intent), (unsigned long long)cmd->key,
@@ -89,6 +94,8 @@ static int reject_state(engine_ctx *ctx, const tandem_record *cmd, const engine_
 static int job_complete(engine_ctx *ctx, const tandem_record *cmd, engine_job *job,
                         const tandem_job_value *in)
 {
+    TANDEM_ASSERT(cmd->intent == TANDEM_INTENT_JOB_COMPLETE);
+    TANDEM_ASSERT(job != NULL && in != NULL);
     if (job->state != JOB_ACTIVATABLE && job->state != JOB_ACTIVATED) {
         return reject_state(ctx, cmd, job);
     }
@@ -120,6 +127,8 @@ static int job_complete(engine_ctx *ctx, const tandem_record *cmd, engine_job *j
 static int job_fail(engine_ctx *ctx, const tandem_record *cmd, engine_job *job,
                     const tandem_job_value *in)
 {
+    TANDEM_ASSERT(cmd->intent == TANDEM_INTENT_JOB_FAIL);
+    TANDEM_ASSERT(job != NULL && in != NULL);
     if (job->state != JOB_ACTIVATABLE && job->state != JOB_ACTIVATED) {
         return reject_state(ctx, cmd, job);
     }
@@ -165,6 +174,8 @@ static int job_fail(engine_ctx *ctx, const tandem_record *cmd, engine_job *job,
 
 static int job_time_out(engine_ctx *ctx, const tandem_record *cmd, engine_job *job)
 {
+    TANDEM_ASSERT(cmd->intent == TANDEM_INTENT_JOB_TIME_OUT);
+    TANDEM_ASSERT(job != NULL);
     if (job->state != JOB_ACTIVATED) {
         return reject_state(ctx, cmd, job);
     }
@@ -180,6 +191,8 @@ static int job_time_out(engine_ctx *ctx, const tandem_record *cmd, engine_job *j
 
 static int job_recur(engine_ctx *ctx, const tandem_record *cmd, engine_job *job)
 {
+    TANDEM_ASSERT(cmd->intent == TANDEM_INTENT_JOB_RECUR_AFTER_BACKOFF);
+    TANDEM_ASSERT(job != NULL);
     if (job->state != JOB_BACKOFF || job->value.recurring_time_ms > (int64_t)cmd->timestamp_ms) {
         return engine_reject(ctx, TANDEM_REJECTION_INVALID_STATE,
                              "Expected to recur job with key '%llu' after its back-off, but it is "
@@ -192,6 +205,8 @@ static int job_recur(engine_ctx *ctx, const tandem_record *cmd, engine_job *job)
 
 static bool wants(tandem_sv changed, const char *attribute)
 {
+    TANDEM_ASSERT(attribute != NULL);
+    TANDEM_ASSERT(changed.ptr != NULL || changed.len == 0);
     tandem_value_list it;
     tandem_value_list_init(&it, changed);
     tandem_field f;
@@ -207,6 +222,8 @@ static bool wants(tandem_sv changed, const char *attribute)
 static int job_update(engine_ctx *ctx, const tandem_record *cmd, engine_job *job,
                       const tandem_job_value *in)
 {
+    TANDEM_ASSERT(job != NULL && in != NULL);
+    TANDEM_ASSERT(cmd->value_type == TANDEM_VALUE_JOB);
     bool retries =
         cmd->intent == TANDEM_INTENT_JOB_UPDATE_RETRIES ||
         (cmd->intent == TANDEM_INTENT_JOB_UPDATE && wants(in->changed_attributes, "retries"));
@@ -254,6 +271,7 @@ static int job_update(engine_ctx *ctx, const tandem_record *cmd, engine_job *job
 
 int engine_job_command(engine_ctx *ctx, const tandem_record *cmd)
 {
+    TANDEM_ASSERT(cmd->value_type == TANDEM_VALUE_JOB);
     TANDEM_ASSERT(ctx != NULL && cmd != NULL);
     const char *verb = verb_of(cmd->intent);
     if (verb == NULL) {
@@ -300,6 +318,8 @@ int engine_job_command(engine_ctx *ctx, const tandem_record *cmd)
 static int activatable_keys(engine_ctx *ctx, tandem_sv type, uint64_t *keys, uint32_t max,
                             uint32_t *count, bool *more)
 {
+    TANDEM_ASSERT(keys != NULL && count != NULL && more != NULL);
+    TANDEM_ASSERT(max > 0 && max <= TANDEM_ENGINE_ACTIVATE_JOBS_MAX);
     uint8_t prefix[TANDEM_KV_KEY_MAX_BYTES];
     TANDEM_ASSERT(type.len + 1 <= sizeof(prefix));
     memcpy(prefix, type.ptr, type.len);
@@ -332,6 +352,8 @@ static int activatable_keys(engine_ctx *ctx, tandem_sv type, uint64_t *keys, uin
 
 static int check_batch(engine_ctx *ctx, const tandem_job_batch_value *v)
 {
+    TANDEM_ASSERT(ctx != NULL && v != NULL);
+    TANDEM_ASSERT(!ctx->rejected);
     if (v->type.len == 0) {
         return engine_reject(ctx, TANDEM_REJECTION_INVALID_ARGUMENT,
                              "Expected to activate job batch with type to be present, but it was "
@@ -367,6 +389,8 @@ static int check_batch(engine_ctx *ctx, const tandem_job_batch_value *v)
 static int build_batch(engine_ctx *ctx, const tandem_job_batch_value *v, const uint64_t *keys,
                        uint32_t n, tandem_buf *key_list, tandem_buf *job_list, bool *truncated)
 {
+    TANDEM_ASSERT(key_list != NULL && job_list != NULL && truncated != NULL);
+    TANDEM_ASSERT(n <= TANDEM_ENGINE_ACTIVATE_JOBS_MAX);
     tandem_buf item = TANDEM_BUF_INIT;
     int rc = 0;
     for (uint32_t i = 0; rc == 0 && i < n; i++) {
@@ -402,6 +426,7 @@ static int build_batch(engine_ctx *ctx, const tandem_job_batch_value *v, const u
 
 int engine_job_batch_activate(engine_ctx *ctx, const tandem_record *cmd)
 {
+    TANDEM_ASSERT(cmd->value_type == TANDEM_VALUE_JOB_BATCH);
     TANDEM_ASSERT(ctx != NULL && cmd != NULL);
     tandem_job_batch_value v;
     tandem_diag dd = {0};
@@ -445,6 +470,8 @@ int engine_job_batch_activate(engine_ctx *ctx, const tandem_record *cmd)
 static int scan_due(tandem_engine *e, tandem_kv_txn *txn, enum engine_table t, uint16_t intent,
                     uint64_t now_ms, tandem_engine_output *out, int64_t *next, tandem_diag *diag)
 {
+    TANDEM_ASSERT(e != NULL && out != NULL && next != NULL);
+    TANDEM_ASSERT(t == TBL_JOB_DEADLINE || t == TBL_JOB_BACKOFF);
     tandem_kv_cursor *c;
     int rc = tandem_kv_cursor_open(txn, engine_tbl(e, t), &c, diag);
     if (rc != 0) {
@@ -490,6 +517,7 @@ static int scan_due(tandem_engine *e, tandem_kv_txn *txn, enum engine_table t, u
 int engine_due_scan(tandem_engine *e, tandem_kv_txn *txn, uint64_t now_ms,
                     tandem_engine_output *out, int64_t *next_due_ms, tandem_diag *diag)
 {
+    TANDEM_ASSERT(TANDEM_ENGINE_DUE_MAX > 0);
     TANDEM_ASSERT(e != NULL && txn != NULL && out != NULL);
     TANDEM_ASSERT(out->record_count == 0);
     int64_t next = INT64_MAX;

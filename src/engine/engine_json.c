@@ -20,6 +20,7 @@
 
 static const char *json_type_name(const json_t *j)
 {
+    TANDEM_ASSERT(j != NULL);
     switch (json_typeof(j)) {
     case JSON_OBJECT:
         return "OBJECT";
@@ -41,6 +42,7 @@ static const char *json_type_name(const json_t *j)
 
 static bool too_deep(tandem_sv doc)
 {
+    TANDEM_ASSERT(doc.ptr != NULL || doc.len == 0);
     /* A bracket count outside strings: enough to bound jansson's recursion. */
     int depth = 0;
     bool in_string = false;
@@ -68,6 +70,7 @@ static bool too_deep(tandem_sv doc)
 /* Parses a document that must be a JSON object; NULL with a reason otherwise. */
 static json_t *load_object(tandem_sv doc, char *reason, size_t reason_len)
 {
+    TANDEM_ASSERT(doc.ptr != NULL || doc.len == 0);
     TANDEM_ASSERT(reason != NULL && reason_len > 0);
     if (too_deep(doc)) {
         snprintf(reason, reason_len,
@@ -112,6 +115,8 @@ static json_t *load_object(tandem_sv doc, char *reason, size_t reason_len)
 
 bool engine_json_is_object(tandem_sv doc, char *reason, size_t reason_len)
 {
+    TANDEM_ASSERT(reason != NULL && reason_len > 0);
+    TANDEM_ASSERT(doc.ptr != NULL || doc.len == 0);
     if (doc.len == 0) {
         return true;
     }
@@ -125,6 +130,7 @@ bool engine_json_is_object(tandem_sv doc, char *reason, size_t reason_len)
  * 0.10000000000000001). malloc'd; NULL on out of memory. */
 static char *dump_value(const json_t *value)
 {
+    TANDEM_ASSERT(value != NULL);
     for (int precision = 15; precision <= 17; precision++) {
         char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY |
                                            JSON_REAL_PRECISION((size_t)precision));
@@ -145,6 +151,8 @@ static char *dump_value(const json_t *value)
 static int set_one(engine_ctx *ctx, tandem_sv name, const char *text, uint64_t scope_key,
                    const tandem_variable_value *proto)
 {
+    TANDEM_ASSERT(ctx != NULL && text != NULL && proto != NULL);
+    TANDEM_ASSERT(name.len > 0);
     engine_variable old;
     int rc = engine_variable_get(ctx->engine, ctx->txn, scope_key, name, &old, ctx->diag);
     if (rc != 0 && rc != TANDEM_ENOENT) {

@@ -36,6 +36,7 @@ uint64_t engine_load_be64(const uint8_t *p)
 
 static int corrupt(tandem_diag *diag, const char *what, uint64_t key)
 {
+    TANDEM_ASSERT(what != NULL);
     return tandem_diag_set(diag, TANDEM_ECORRUPT, "engine state: %s row of key %llu is damaged",
                            what, (unsigned long long)key);
 }
@@ -61,6 +62,8 @@ static int row_get(tandem_engine *e, tandem_kv_txn *txn, enum engine_table t, co
 static int row_put(tandem_engine *e, tandem_kv_txn *txn, enum engine_table t, const void *key,
                    size_t key_len, tandem_field_writer *w, tandem_diag *diag)
 {
+    TANDEM_ASSERT(e != NULL && w != NULL);
+    TANDEM_ASSERT(key_len > 0 && key_len <= ROW_KEY_MAX_BYTES);
     int rc = tandem_field_writer_finish(w);
     if (rc != 0) {
         return tandem_diag_set(diag, rc, "engine: encoding a state row");
@@ -74,6 +77,8 @@ static int row_put(tandem_engine *e, tandem_kv_txn *txn, enum engine_table t, co
 static void put_value(tandem_engine *e, tandem_field_writer *w, uint32_t tag, tandem_buf *tmp,
                       engine_encode_fn encode, const void *value)
 {
+    TANDEM_ASSERT(w != NULL && tmp != NULL && encode != NULL && value != NULL);
+    TANDEM_ASSERT(tag >= TANDEM_FIELD_TAG_MIN);
     (void)e;
     tandem_buf_reset(tmp);
     int rc = encode(value, tmp);
@@ -91,6 +96,7 @@ static void put_value(tandem_engine *e, tandem_field_writer *w, uint32_t tag, ta
 int engine_element_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, engine_element *out,
                        tandem_diag *diag)
 {
+    TANDEM_ASSERT(e != NULL && txn != NULL); /* any key: NONE is simply absent */
     TANDEM_ASSERT(out != NULL);
     uint8_t k[8];
     engine_be64(k, key);
@@ -128,6 +134,7 @@ int engine_element_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, engin
 int engine_element_put(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, const engine_element *el,
                        tandem_diag *diag)
 {
+    TANDEM_ASSERT(key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(el != NULL);
     TANDEM_ASSERT(el->state <= TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_TERMINATED);
     uint8_t k[8];
@@ -167,6 +174,7 @@ const char *engine_job_state_name(uint32_t state)
 int engine_job_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, engine_job *out,
                    tandem_diag *diag)
 {
+    TANDEM_ASSERT(e != NULL && txn != NULL); /* any key: NONE is simply absent */
     TANDEM_ASSERT(out != NULL);
     uint8_t k[8];
     engine_be64(k, key);
@@ -201,6 +209,7 @@ int engine_job_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, engine_jo
 int engine_job_put(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, const engine_job *job,
                    tandem_diag *diag)
 {
+    TANDEM_ASSERT(key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(job != NULL);
     TANDEM_ASSERT(job->state >= JOB_ACTIVATABLE && job->state <= JOB_BACKOFF);
     uint8_t k[8];
@@ -224,6 +233,8 @@ int engine_job_put(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, const eng
 static int variable_key(uint64_t scope_key, tandem_sv name, uint8_t *k, size_t *len,
                         tandem_diag *diag)
 {
+    TANDEM_ASSERT(k != NULL && len != NULL);
+    TANDEM_ASSERT(name.ptr != NULL || name.len == 0);
     if (name.len == 0 || name.len > ROW_KEY_MAX_BYTES - 8) {
         return tandem_diag_set(diag, TANDEM_EINVAL,
                                "engine: variable name of %zu bytes (allowed 1..%d)", name.len,
@@ -238,6 +249,7 @@ static int variable_key(uint64_t scope_key, tandem_sv name, uint8_t *k, size_t *
 int engine_variable_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t scope_key, tandem_sv name,
                         engine_variable *out, tandem_diag *diag)
 {
+    TANDEM_ASSERT(scope_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(out != NULL);
     uint8_t k[ROW_KEY_MAX_BYTES];
     size_t klen;
@@ -271,6 +283,7 @@ int engine_variable_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t scope_key
 int engine_variable_put(tandem_engine *e, tandem_kv_txn *txn, uint64_t scope_key, tandem_sv name,
                         const engine_variable *var, tandem_diag *diag)
 {
+    TANDEM_ASSERT(scope_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(var != NULL);
     TANDEM_ASSERT(var->key != TANDEM_KEY_NONE);
     uint8_t k[ROW_KEY_MAX_BYTES];
@@ -290,6 +303,7 @@ int engine_variable_put(tandem_engine *e, tandem_kv_txn *txn, uint64_t scope_key
 int engine_variables_drop(tandem_engine *e, tandem_kv_txn *txn, uint64_t scope_key,
                           tandem_diag *diag)
 {
+    TANDEM_ASSERT(scope_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(e != NULL && txn != NULL);
     uint8_t prefix[8];
     engine_be64(prefix, scope_key);
@@ -330,6 +344,8 @@ int engine_variables_drop(tandem_engine *e, tandem_kv_txn *txn, uint64_t scope_k
 
 static bool fetch_wants(tandem_sv fetch, tandem_sv name)
 {
+    TANDEM_ASSERT(fetch.ptr != NULL || fetch.len == 0);
+    TANDEM_ASSERT(name.ptr != NULL || name.len == 0);
     if (fetch.len == 0) {
         return true;
     }
@@ -349,6 +365,8 @@ static bool fetch_wants(tandem_sv fetch, tandem_sv name)
  * control characters; the rest of UTF-8 passes through). */
 static int json_quote(tandem_buf *b, tandem_sv s)
 {
+    TANDEM_ASSERT(b != NULL);
+    TANDEM_ASSERT(s.ptr != NULL || s.len == 0);
     int rc = tandem_buf_put_u8(b, '"');
     for (size_t i = 0; rc == 0 && i < s.len; i++) {
         unsigned char ch = (unsigned char)s.ptr[i];
@@ -369,6 +387,7 @@ static int json_quote(tandem_buf *b, tandem_sv s)
 int engine_variables_document(tandem_engine *e, tandem_kv_txn *txn, uint64_t scope_key,
                               tandem_sv fetch, tandem_sv *out, tandem_diag *diag)
 {
+    TANDEM_ASSERT(scope_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(e != NULL && out != NULL);
     uint8_t prefix[8];
     engine_be64(prefix, scope_key);
@@ -421,6 +440,7 @@ int engine_variables_document(tandem_engine *e, tandem_kv_txn *txn, uint64_t sco
 int engine_latest_get(tandem_engine *e, tandem_kv_txn *txn, tandem_sv process_id,
                       engine_latest *out, tandem_diag *diag)
 {
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     TANDEM_ASSERT(out != NULL);
     if (process_id.len == 0 || process_id.len > ROW_KEY_MAX_BYTES - 5) {
         return TANDEM_ENOENT;
@@ -467,6 +487,7 @@ static size_t version_key(tandem_sv process_id, int32_t version, uint8_t *k)
 int engine_version_get(tandem_engine *e, tandem_kv_txn *txn, tandem_sv process_id, int32_t version,
                        uint64_t *key_out, tandem_diag *diag)
 {
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     TANDEM_ASSERT(key_out != NULL);
     if (process_id.len == 0 || process_id.len > ROW_KEY_MAX_BYTES - 5 || version < 1) {
         return TANDEM_ENOENT;
@@ -488,6 +509,7 @@ int engine_version_get(tandem_engine *e, tandem_kv_txn *txn, tandem_sv process_i
 int engine_process_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t key,
                        tandem_process_value *out, tandem_diag *diag)
 {
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     TANDEM_ASSERT(out != NULL);
     uint8_t k[8];
     engine_be64(k, key);
@@ -503,6 +525,7 @@ int engine_process_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t key,
 int engine_process_index(tandem_engine *e, tandem_kv_txn *txn, const tandem_process_value *p,
                          tandem_diag *diag)
 {
+    TANDEM_ASSERT(e != NULL && txn != NULL);
     TANDEM_ASSERT(p != NULL);
     if (p->bpmn_process_id.len == 0 || p->bpmn_process_id.len > ROW_KEY_MAX_BYTES - 5 ||
         p->version < 1) {
@@ -541,6 +564,7 @@ int engine_process_index(tandem_engine *e, tandem_kv_txn *txn, const tandem_proc
 int engine_await_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t pi_key, engine_await *out,
                      tandem_diag *diag)
 {
+    TANDEM_ASSERT(pi_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(out != NULL);
     uint8_t k[8];
     engine_be64(k, pi_key);
@@ -570,6 +594,7 @@ int engine_await_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t pi_key, engi
 int engine_await_put(tandem_engine *e, tandem_kv_txn *txn, uint64_t pi_key, const engine_await *a,
                      tandem_diag *diag)
 {
+    TANDEM_ASSERT(pi_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(a != NULL);
     uint8_t k[8];
     engine_be64(k, pi_key);
@@ -589,6 +614,8 @@ int engine_await_put(tandem_engine *e, tandem_kv_txn *txn, uint64_t pi_key, cons
 static int index_key(const void *prefix, size_t prefix_len, uint64_t key, uint8_t *k, size_t *len,
                      tandem_diag *diag)
 {
+    TANDEM_ASSERT(k != NULL && len != NULL);
+    TANDEM_ASSERT(prefix != NULL || prefix_len == 0);
     if (prefix_len > ROW_KEY_MAX_BYTES - 8) {
         return tandem_diag_set(diag, TANDEM_EINVAL, "engine: index prefix of %zu bytes too long",
                                prefix_len);
@@ -604,6 +631,7 @@ static int index_key(const void *prefix, size_t prefix_len, uint64_t key, uint8_
 int engine_index_put(tandem_engine *e, tandem_kv_txn *txn, enum engine_table t, const void *prefix,
                      size_t prefix_len, uint64_t key, tandem_diag *diag)
 {
+    TANDEM_ASSERT(t == TBL_ELEMENT_CHILD || (t >= TBL_JOB_ACTIVATABLE && t <= TBL_JOB_BACKOFF));
     TANDEM_ASSERT(e != NULL && (prefix != NULL || prefix_len == 0));
     uint8_t k[ROW_KEY_MAX_BYTES];
     size_t klen;
@@ -614,6 +642,7 @@ int engine_index_put(tandem_engine *e, tandem_kv_txn *txn, enum engine_table t, 
 int engine_index_del(tandem_engine *e, tandem_kv_txn *txn, enum engine_table t, const void *prefix,
                      size_t prefix_len, uint64_t key, tandem_diag *diag)
 {
+    TANDEM_ASSERT(t == TBL_ELEMENT_CHILD || (t >= TBL_JOB_ACTIVATABLE && t <= TBL_JOB_BACKOFF));
     TANDEM_ASSERT(e != NULL && (prefix != NULL || prefix_len == 0));
     uint8_t k[ROW_KEY_MAX_BYTES];
     size_t klen;
@@ -629,6 +658,7 @@ static const char key_next_name[] = "key_next";
 
 int engine_key_next_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t *out, tandem_diag *diag)
 {
+    TANDEM_ASSERT(txn != NULL);
     TANDEM_ASSERT(e != NULL && out != NULL);
     tandem_kv_val v;
     int rc = tandem_kv_get(txn, engine_tbl(e, TBL_META), key_next_name, sizeof(key_next_name) - 1,
@@ -649,6 +679,7 @@ int engine_key_next_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t *out, tan
 
 int engine_key_next_put(tandem_engine *e, tandem_kv_txn *txn, uint64_t next, tandem_diag *diag)
 {
+    TANDEM_ASSERT(next <= TANDEM_KEY_COUNTER_MAX + 1);
     TANDEM_ASSERT(e != NULL);
     TANDEM_ASSERT(next >= 1);
     uint8_t v[8];

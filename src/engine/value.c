@@ -80,6 +80,7 @@ const char *tandem_bpmn_element_type_name(unsigned type)
 
 const char *tandem_incident_error_type_name(unsigned type)
 {
+    _Static_assert(TANDEM_INCIDENT_JOB_NO_RETRIES == 1, "numbers documented in docs/ENGINE.md");
     return type == TANDEM_INCIDENT_JOB_NO_RETRIES ? "JOB_NO_RETRIES" : "UNKNOWN";
 }
 
@@ -147,11 +148,13 @@ int tandem_value_list_add_nested(tandem_buf *list_buf, const void *fields, size_
 
 static void *field_ptr(void *v, const field_desc *d)
 {
+    TANDEM_ASSERT(v != NULL && d != NULL);
     return (char *)v + d->offset;
 }
 
 static const void *field_cptr(const void *v, const field_desc *d)
 {
+    TANDEM_ASSERT(v != NULL && d != NULL);
     return (const char *)v + d->offset;
 }
 
@@ -190,6 +193,8 @@ static void value_init(const value_desc *desc, void *v, size_t size)
 
 static void encode_field(tandem_field_writer *w, const field_desc *d, const void *v)
 {
+    TANDEM_ASSERT(w != NULL && d != NULL && v != NULL);
+    TANDEM_ASSERT(d->tag >= TANDEM_FIELD_TAG_MIN);
     const void *p = field_cptr(v, d);
     switch (d->kind) {
     case KIND_U64:
@@ -260,6 +265,8 @@ static int value_encode(const value_desc *desc, const void *v, tandem_buf *out)
 
 static const field_desc *find_desc(const value_desc *desc, uint32_t tag)
 {
+    TANDEM_ASSERT(desc != NULL);
+    TANDEM_ASSERT(tag >= TANDEM_FIELD_TAG_MIN);
     for (size_t i = 0; i < desc->field_count; i++) {
         if (desc->fields[i].tag == tag) {
             return &desc->fields[i];
@@ -292,6 +299,8 @@ static enum tandem_wire kind_wire(enum field_kind kind)
 static int decode_field(const value_desc *desc, const field_desc *d, const tandem_field *f, void *v,
                         tandem_diag *diag)
 {
+    TANDEM_ASSERT(desc != NULL && d != NULL && f != NULL && v != NULL);
+    TANDEM_ASSERT(f->tag == d->tag);
     void *p = field_ptr(v, d);
     if (f->wire != kind_wire(d->kind)) {
         return tandem_diag_set(diag, TANDEM_ECORRUPT,
@@ -517,15 +526,19 @@ static const field_desc incident_fields[] = {
                                            offsetof(tandem_##name##_value, unknown)};              \
     void tandem_##name##_value_init(tandem_##name##_value *v)                                      \
     {                                                                                              \
+        TANDEM_ASSERT(v != NULL);                                                                  \
         value_init(&name##_desc, v, sizeof(*v));                                                   \
     }                                                                                              \
     int tandem_##name##_value_encode(const tandem_##name##_value *v, tandem_buf *out)              \
     {                                                                                              \
+        TANDEM_ASSERT(v != NULL && out != NULL);                                                   \
         return value_encode(&name##_desc, v, out);                                                 \
     }                                                                                              \
     int tandem_##name##_value_decode(const void *data, size_t len, tandem_##name##_value *v,       \
                                      tandem_buf *unknown_buf, tandem_diag *diag)                   \
     {                                                                                              \
+        TANDEM_ASSERT(v != NULL);                                                                  \
+        TANDEM_ASSERT(data != NULL || len == 0);                                                   \
         return value_decode(&name##_desc, data, len, v, sizeof(*v), unknown_buf, diag);            \
     }
 TANDEM_ENGINE_VALUES(VALUE_DESC_)

@@ -563,6 +563,11 @@ static void test_job_updates(void)
     out = job_cmd(&h, TANDEM_INTENT_JOB_UPDATE_RETRIES, 99, &upd);
     check_rejection(out, TANDEM_REJECTION_NOT_FOUND,
                     "Expected to update retries of job with key '99', but no such job was found");
+    /* Found by fuzzing: a job command without a key is NOT_FOUND, not an abort. */
+    out = complete(&h, TANDEM_KEY_NONE, NULL);
+    CHECK_EQ_U64(TANDEM_REJECTION_NOT_FOUND, response(out)->rejection_type);
+    out = cancel(&h, TANDEM_KEY_NONE);
+    CHECK_EQ_U64(TANDEM_REJECTION_NOT_FOUND, response(out)->rejection_type);
     out = fail(&h, 99, 1, 0, "x");
     check_rejection(out, TANDEM_REJECTION_NOT_FOUND,
                     "Expected to fail job with key '99', but no such job was found");
