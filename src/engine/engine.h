@@ -180,4 +180,13 @@ int tandem_engine_apply(tandem_engine *engine, tandem_kv_txn *txn, const tandem_
 int tandem_engine_due(tandem_engine *engine, tandem_kv_txn *txn, uint64_t now_ms,
                       tandem_engine_output *out, int64_t *next_due_ms, tandem_diag *diag);
 
+/*
+ * Whether a job of `type` is activatable in the state `txn` sees (read only).
+ * A JOB_BATCH ACTIVATE that finds no job still writes an (empty) ACTIVATED
+ * event, so a long-polling gateway asks this first and parks the request
+ * instead of appending one log entry per empty poll. 0, or a KV error.
+ */
+int tandem_engine_has_activatable(tandem_engine *engine, tandem_kv_txn *txn, const char *type,
+                                  size_t type_len, bool *out, tandem_diag *diag);
+
 #endif

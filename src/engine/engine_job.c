@@ -532,3 +532,31 @@ int engine_due_scan(tandem_engine *e, tandem_kv_txn *txn, uint64_t now_ms,
     }
     return rc;
 }
+
+int tandem_engine_has_activatable(tandem_engine *engine, tandem_kv_txn *txn, const char *type,
+                                  size_t type_len, bool *out, tandem_diag *diag)
+{
+    TANDEM_ASSERT(engine != NULL && txn != NULL && out != NULL);
+    TANDEM_ASSERT(type != NULL || type_len == 0);
+    *out = false;
+    if (type_len == 0 || type_len + 1 > TANDEM_KV_KEY_MAX_BYTES - 8 ||
+        memchr(type, 0, type_len) != NULL) {
+        return 0; /* no job can have such a type */
+    }
+    uint8_t prefix[TANDEM_KV_KEY_MAX_BYTES];
+    memcpy(prefix, type, type_len);
+    prefix[type_len] = 0;
+    tandem_kv_cursor *c;
+    int rc = tandem_kv_cursor_open(txn, engine_tbl(engine, TBL_JOB_ACTIVATABLE), &c, diag);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = tandem_kv_cursor_seek_prefix(c, prefix, type_len + 1, diag);
+    tandem_kv_val k, v;
+    if (rc == 0) {
+        rc = tandem_kv_cursor_next(c, &k, &v, diag);
+        *out = rc == 0;
+    }
+    tandem_kv_cursor_close(c);
+    return rc == TANDEM_ENOENT ? 0 : rc;
+}

@@ -625,6 +625,22 @@ static void test_batch_rejections_and_limits(void)
     CHECK(keys[0] < keys[1] && keys[1] < keys[2]); /* oldest first */
     CHECK_EQ_U64(2, activate_count(&h, "charge-card", keys, jobs));
     CHECK_EQ_U64(0, activate_count(&h, "other-type", keys, jobs));
+    /* The read-only peek a long-polling gateway uses. */
+    tandem_kv_txn *t;
+    bool any = true;
+    CHECK_OK(tandem_kv_begin_read(h.kv, &t, NULL));
+    CHECK_OK(tandem_engine_has_activatable(h.engine, t, "charge-card", 11, &any, NULL));
+    CHECK(!any);
+    CHECK_OK(tandem_engine_has_activatable(h.engine, t, "charge", 6, &any, NULL));
+    CHECK(!any);
+    tandem_kv_abort(t);
+    create_pi(&h, "order", -1, TANDEM_KEY_NONE, NULL, false, NULL);
+    CHECK_OK(tandem_kv_begin_read(h.kv, &t, NULL));
+    CHECK_OK(tandem_engine_has_activatable(h.engine, t, "charge-card", 11, &any, NULL));
+    CHECK(any);
+    CHECK_OK(tandem_engine_has_activatable(h.engine, t, "", 0, &any, NULL));
+    CHECK(!any);
+    tandem_kv_abort(t);
     /* An unsupported command is rejected, not an error. */
     tandem_buf empty = TANDEM_BUF_INIT;
     tandem_record cmd =
