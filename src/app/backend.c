@@ -58,12 +58,13 @@ static char *sv_dup(tandem_buf *scratch, tandem_sv sv)
         tandem_buf_put_u8(scratch, 0) != TANDEM_OK) {
         return NULL;
     }
-    return (char *)(uintptr_t)off; /* offset: fixed up by sv_fix once scratch stops growing */
+    /* offset + 1 (so offset 0 is not NULL), fixed up by sv_fix once scratch stops growing */
+    return (char *)(uintptr_t)(off + 1);
 }
 
 static const char *sv_fix(const tandem_buf *scratch, char *off)
 {
-    return off == NULL ? "" : (const char *)scratch->data + (uintptr_t)off;
+    return off == NULL ? "" : (const char *)scratch->data + ((uintptr_t)off - 1);
 }
 
 static tandem_gateway_rejection map_rejection(uint8_t type)

@@ -252,7 +252,7 @@ int engine_variable_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t scope_key
     TANDEM_ASSERT(scope_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(out != NULL);
     uint8_t k[ROW_KEY_MAX_BYTES];
-    size_t klen;
+    size_t klen = 0;
     int rc = variable_key(scope_key, name, k, &klen, diag);
     if (rc != 0) {
         return rc;
@@ -287,7 +287,7 @@ int engine_variable_put(tandem_engine *e, tandem_kv_txn *txn, uint64_t scope_key
     TANDEM_ASSERT(var != NULL);
     TANDEM_ASSERT(var->key != TANDEM_KEY_NONE);
     uint8_t k[ROW_KEY_MAX_BYTES];
-    size_t klen;
+    size_t klen = 0;
     int rc = variable_key(scope_key, name, k, &klen, diag);
     if (rc != 0) {
         return rc;
@@ -634,7 +634,7 @@ int engine_index_put(tandem_engine *e, tandem_kv_txn *txn, enum engine_table t, 
     TANDEM_ASSERT(t == TBL_ELEMENT_CHILD || (t >= TBL_JOB_ACTIVATABLE && t <= TBL_JOB_BACKOFF));
     TANDEM_ASSERT(e != NULL && (prefix != NULL || prefix_len == 0));
     uint8_t k[ROW_KEY_MAX_BYTES];
-    size_t klen;
+    size_t klen = 0;
     int rc = index_key(prefix, prefix_len, key, k, &klen, diag);
     return rc != 0 ? rc : tandem_kv_put(txn, engine_tbl(e, t), k, klen, "", 0, diag);
 }
@@ -645,7 +645,7 @@ int engine_index_del(tandem_engine *e, tandem_kv_txn *txn, enum engine_table t, 
     TANDEM_ASSERT(t == TBL_ELEMENT_CHILD || (t >= TBL_JOB_ACTIVATABLE && t <= TBL_JOB_BACKOFF));
     TANDEM_ASSERT(e != NULL && (prefix != NULL || prefix_len == 0));
     uint8_t k[ROW_KEY_MAX_BYTES];
-    size_t klen;
+    size_t klen = 0;
     int rc = index_key(prefix, prefix_len, key, k, &klen, diag);
     if (rc != 0) {
         return rc;

@@ -10,6 +10,7 @@
 #include "journal/journal.h"
 #include "protocol/batch.h"
 #include "protocol/field.h"
+#include "engine/value.h"
 #include "protocol/types.h"
 
 /* Rounds re-run after taking out a command the engine failed on. */
@@ -302,6 +303,30 @@ static int probe_batch(tandem_processor *pr, tandem_item *item, uint64_t ts, tan
     return rc;
 }
 
+/* A JOB_BATCH ACTIVATE for a type with no activatable job would append an
+ * empty ACTIVATED event; long polls ask often, so it is answered without a
+ * record instead (has_response stays false: no jobs). */
+static bool nothing_to_activate(tandem_processor *pr, tandem_kv_txn *txn, tandem_item *item,
+                                int *rc, tandem_diag *diag)
+{
+    *rc = TANDEM_OK;
+    if (item->command.value_type != TANDEM_VALUE_JOB_BATCH ||
+        item->command.intent != TANDEM_INTENT_JOB_BATCH_ACTIVATE) {
+        return false;
+    }
+    tandem_job_batch_value v;
+    tandem_buf unknown = TANDEM_BUF_INIT;
+    if (tandem_job_batch_value_decode(item->payload.data, item->payload.len, &v, &unknown,
+                                      diag) != TANDEM_OK) {
+        tandem_buf_free(&unknown);
+        return false; /* the engine rejects it properly */
+    }
+    bool any = true;
+    *rc = tandem_engine_has_activatable(pr->engine, txn, v.type.ptr, v.type.len, &any, diag);
+    tandem_buf_free(&unknown);
+    return *rc == TANDEM_OK && !any;
+}
+
 enum { STEP_OK, STEP_RESTART, STEP_FATAL };
 
 /* Processes the due commands and every item still in the round into `txn`. */
@@ -336,7 +361,9 @@ static int process_all(tandem_processor *pr, tandem_kv_txn *txn, tandem_item **i
         }
         if (item->kind == TANDEM_ITEM_PROBE) {
             rc = probe_batch(pr, item, ts, diag);
-        } else {
+        } else if (nothing_to_activate(pr, txn, item, &rc, diag)) {
+            /* answered with no jobs and no record: an empty poll writes nothing */
+        } else if (rc == TANDEM_OK) {
             tandem_record cmd = item->command;
             cmd.position = pr->next_position;
             cmd.timestamp_ms = ts;

@@ -39,6 +39,11 @@ async function deploy(name, xml) {
   return { status: res.status, json: JSON.parse(text), text };
 }
 
+async function appendsTotal() {
+  const text = await (await fetch(`${broker.managementAddress}/actuator/prometheus`)).text();
+  return Number(/^tandem_journal_appends_total (\d+)$/m.exec(text)[1]);
+}
+
 async function activate(type, requestTimeout, max = 10) {
   return raw('POST', '/v2/jobs/activation', {
     type, worker: 'e2e', timeout: 30000, maxJobsToActivate: max, requestTimeout,
@@ -159,12 +164,14 @@ describe('instances and jobs', () => {
   });
 
   test('long polling: no job gives an empty answer after about the timeout, not early', async () => {
+    const appendsBefore = await appendsTotal();
     const started = Date.now();
     const res = await activate('never-created', 10000);
     const took = Date.now() - started;
     assert.equal(res.status, 200);
     assert.deepEqual(res.json.jobs, []);
     assert.ok(took >= 9500 && took < 13000, `took ${took} ms`);
+    assert.equal(await appendsTotal(), appendsBefore, 'an empty poll wrote to the journal');
   });
 
   test('long polling: a negative timeout answers at once', async () => {
