@@ -270,8 +270,8 @@ static void *worker(void *arg)
                      g.jobs_per_poll);
     char *out = malloc(1 << 20);
     while (!atomic_load(&g.stop_working)) {
-        int status = request(&c, "POST", "/v2/jobs/activation", "application/json", req,
-                             (size_t)n, out, 1 << 20);
+        int status = request(&c, "POST", "/v2/jobs/activation", "application/json", req, (size_t)n,
+                             out, 1 << 20);
         if (status != 200) {
             atomic_fetch_add(&g.errors, 1);
             continue;
@@ -291,8 +291,8 @@ static void *worker(void *arg)
             char path[96];
             snprintf(path, sizeof(path), "/v2/jobs/%s/completion", jk);
             char small[1024];
-            int st = request(&c, "POST", path, "application/json", "{\"variables\":{}}", 16,
-                             small, sizeof(small));
+            int st = request(&c, "POST", path, "application/json", "{\"variables\":{}}", 16, small,
+                             sizeof(small));
             if (st != 204) {
                 atomic_fetch_add(&g.errors, 1);
                 continue;
@@ -371,7 +371,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < g.creators && nthreads < 128; i++) {
         pthread_create(&threads[nthreads++], NULL, creator, NULL);
     }
-    struct timespec run = {(time_t)g.seconds, (long)((g.seconds - (double)(time_t)g.seconds) * 1e9)};
+    struct timespec run = {(time_t)g.seconds,
+                           (long)((g.seconds - (double)(time_t)g.seconds) * 1e9)};
     nanosleep(&run, NULL);
     atomic_store(&g.stop_creating, true);
     for (int i = first_creator; i < nthreads; i++) {
@@ -406,10 +407,10 @@ int main(int argc, char **argv)
     }
     qsort(lat, nlat, sizeof(*lat), cmp_u64);
     double secs = (double)(end - start) / 1e9;
-    printf("created %" PRIu64 " instances in %.1f s, completed %" PRIu64 " in %.1f s, errors %" PRIu64
-           "\n",
-           created, (double)(created_end - start) / 1e9, (uint64_t)atomic_load(&g.completed),
-           secs, (uint64_t)atomic_load(&g.errors));
+    printf("created %" PRIu64 " instances in %.1f s, completed %" PRIu64
+           " in %.1f s, errors %" PRIu64 "\n",
+           created, (double)(created_end - start) / 1e9, (uint64_t)atomic_load(&g.completed), secs,
+           (uint64_t)atomic_load(&g.errors));
     printf("completed PI/s %.0f\n", (double)atomic_load(&g.completed) / secs);
     if (nlat > 0) {
         printf("create->complete latency ms: p50 %.2f  p99 %.2f  max %.2f\n",

@@ -118,13 +118,11 @@ static bool answer_failure(work_item *w, pending *p)
     }
     if (it->has_response && it->response.record_type == TANDEM_RECORD_COMMAND_REJECTION) {
         tandem_name_buf nb;
-        const char *intent =
-            tandem_intent_name(it->command.value_type, it->command.intent, &nb);
+        const char *intent = tandem_intent_name(it->command.value_type, it->command.intent, &nb);
         char reason[1024];
         snprintf(reason, sizeof(reason), "%.*s", (int)it->response.rejection_reason_len,
                  it->response.rejection_reason != NULL ? it->response.rejection_reason : "");
-        tandem_gateway_reject(p->call, map_rejection(it->response.rejection_type), intent,
-                              reason);
+        tandem_gateway_reject(p->call, map_rejection(it->response.rejection_type), intent, reason);
         return true;
     }
     return false;
@@ -354,10 +352,9 @@ static void create_done(broker *b, work_item *w)
     tandem_process_instance_creation_value cv;
     tandem_buf unknown = TANDEM_BUF_INIT;
     tandem_diag diag;
-    if (!w->item.has_response ||
-        tandem_process_instance_creation_value_decode(w->item.response.value,
-                                                      w->item.response.value_len, &cv, &unknown,
-                                                      &diag) != TANDEM_OK) {
+    if (!w->item.has_response || tandem_process_instance_creation_value_decode(
+                                     w->item.response.value, w->item.response.value_len, &cv,
+                                     &unknown, &diag) != TANDEM_OK) {
         tandem_gateway_fail(p->call, 500, "INTERNAL_ERROR", "creation answer unreadable");
     } else {
         tandem_buf scratch = TANDEM_BUF_INIT;
@@ -450,8 +447,9 @@ static void op_cancel(void *ctx, const tandem_gateway_cancel_request *req,
         pending_free(p);
         return;
     }
-    submit(b, (uint32_t)slot, p, TANDEM_VALUE_PROCESS_INSTANCE, TANDEM_INTENT_PROCESS_INSTANCE_CANCEL,
-           (uint64_t)req->process_instance_key, &value, empty_done);
+    submit(b, (uint32_t)slot, p, TANDEM_VALUE_PROCESS_INSTANCE,
+           TANDEM_INTENT_PROCESS_INSTANCE_CANCEL, (uint64_t)req->process_instance_key, &value,
+           empty_done);
 }
 
 /* --- jobs --- */
@@ -614,8 +612,8 @@ static void activate_done(broker *b, work_item *w)
         tandem_job_batch_value bv;
         tandem_buf unknown = TANDEM_BUF_INIT;
         tandem_diag diag;
-        if (tandem_job_batch_value_decode(w->item.response.value, w->item.response.value_len,
-                                          &bv, &unknown, &diag) == TANDEM_OK) {
+        if (tandem_job_batch_value_decode(w->item.response.value, w->item.response.value_len, &bv,
+                                          &unknown, &diag) == TANDEM_OK) {
             tandem_value_list it;
             tandem_value_list_init(&it, bv.job_keys);
             tandem_field f;
@@ -738,10 +736,9 @@ void broker_backend_report(broker *b, const round_report *r)
             char *id = sv_dup(&scratch, rv.bpmn_process_id);
             char *vars = sv_dup(&scratch, rv.variables);
             const char *vars_text = sv_fix(&scratch, vars);
-            tandem_gateway_instance pi = {sv_fix(&scratch, id), rv.version,
-                                          (int64_t)rv.process_definition_key,
-                                          (int64_t)rv.process_instance_key,
-                                          vars_text[0] != '\0' ? vars_text : NULL};
+            tandem_gateway_instance pi = {
+                sv_fix(&scratch, id), rv.version, (int64_t)rv.process_definition_key,
+                (int64_t)rv.process_instance_key, vars_text[0] != '\0' ? vars_text : NULL};
             tandem_gateway_complete_create(p->call, &pi);
             tandem_buf_free(&scratch);
         }

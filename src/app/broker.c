@@ -48,8 +48,7 @@ static void probe_done(broker *b, work_item *w)
         if (it->rc == TANDEM_OK) {
             char body[160];
             int n = snprintf(body, sizeof(body),
-                             "{\"partitionId\":%u,\"index\":%" PRIu64 ",\"position\":%" PRIu64
-                             "}",
+                             "{\"partitionId\":%u,\"index\":%" PRIu64 ",\"position\":%" PRIu64 "}",
                              b->slots[w->slot].id, it->index, it->position);
             TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(body));
             tandem_http_respond(req, 200, "application/json", body, (size_t)n);
@@ -84,8 +83,8 @@ static void handle_append(tandem_http_request *req, void *ctx)
     partition_slot *slot = slot_by_id(b, partition_id);
     if (slot == NULL) {
         char detail[128];
-        snprintf(detail, sizeof(detail), "partition %u has no replica on broker %u",
-                 partition_id, b->cfg->node_id);
+        snprintf(detail, sizeof(detail), "partition %u has no replica on broker %u", partition_id,
+                 b->cfg->node_id);
         tandem_http_respond_problem(req, 404, "NOT_FOUND", detail);
         return;
     }
@@ -130,13 +129,15 @@ static void handle_partitions(tandem_http_request *req, void *ctx)
         partition_view v;
         broker_io_view(b, i, &v);
         char item[512];
-        int n = snprintf(item, sizeof(item),
-                         "%s{\"partitionId\":%u,\"role\":\"leader\",\"health\":\"%s\","
-                         "\"term\":%" PRIu64 ",\"firstIndex\":%" PRIu64 ",\"lastIndex\":%" PRIu64
-                         ",\"commitIndex\":%" PRIu64 ",\"appliedIndex\":%" PRIu64
-                         ",\"incarnation\":\"%s\"}",
-                         i == 0 ? "" : ",", b->slots[i].id, v.stopped ? "dead" : "healthy", v.term,
-                         v.first, v.last, v.commit, v.applied, b->slots[i].incarnation);
+        int n =
+            snprintf(item, sizeof(item),
+                     "%s{\"partitionId\":%u,\"role\":\"leader\",\"health\":\"%s\","
+                     "\"term\":%" PRIu64 ",\"firstIndex\":%" PRIu64 ",\"lastIndex\":%" PRIu64
+                     ",\"commitIndex\":%" PRIu64 ",\"appliedIndex\":%" PRIu64
+                     ",\"replayedRecords\":%" PRIu64 ",\"incarnation\":\"%s\"}",
+                     i == 0 ? "" : ",", b->slots[i].id, v.stopped ? "dead" : "healthy", v.term,
+                     v.first, v.last, v.commit, v.applied,
+                     (uint64_t)atomic_load(&b->slots[i].replayed_records), b->slots[i].incarnation);
         TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(item));
         rc = tandem_buf_append(&out, item, (size_t)n);
     }
@@ -202,7 +203,7 @@ void broker_shutdown(broker *b, int rc)
     if (b->mgmt != NULL) {
         tandem_mgmt_set_ready(b->mgmt, false);
     }
-    broker_io_stop(b); /* joins the thread and answers everything it finished */
+    broker_io_stop(b);       /* joins the thread and answers everything it finished */
     broker_backend_close(b); /* answers the awaitCompletion calls still parked */
     if (b->gateway != NULL) {
         tandem_gateway_close(b->gateway, on_gateway_closed, b);
@@ -266,6 +267,12 @@ static int register_metrics(broker *b, tandem_diag *diag)
             rc = tandem_metrics_gauge(b->metrics, "tandem_partition_applied_index",
                                       "Last journal index applied to the state", &label, 1,
                                       &b->slots[i].g_applied, diag);
+        }
+        if (rc == TANDEM_OK) {
+            rc = tandem_metrics_gauge(b->metrics, "tandem_partition_replayed_records",
+                                      "Records applied by replay since start (the journal "
+                                      "after the state's applied position)",
+                                      &label, 1, &b->slots[i].g_replayed, diag);
         }
     }
     return rc;
@@ -350,7 +357,7 @@ static int open_partitions(broker *b, tandem_diag *diag)
         if (rc != TANDEM_OK) {
             return rc;
         }
-        broker_apply_options(&opts, slot->engine);
+        broker_apply_options(&opts, slot);
         rc = tandem_partition_open(&opts, &slot->p, diag);
         if (rc != TANDEM_OK) {
             return rc;
@@ -360,9 +367,8 @@ static int open_partitions(broker *b, tandem_diag *diag)
         uint64_t next_position = 0;
         rc = broker_apply_next_position(slot->p, &next_position, diag);
         if (rc == TANDEM_OK) {
-            rc = tandem_processor_create(slot->p, slot->engine,
-                                         (uint32_t)cfg->entry_size_bytes_max, next_position,
-                                         &slot->processor);
+            rc = tandem_processor_create(slot->p, slot->engine, (uint32_t)cfg->entry_size_bytes_max,
+                                         next_position, &slot->processor);
             if (rc != TANDEM_OK) {
                 tandem_diag_set(diag, rc, "partition %u: processor: %s", ids[i],
                                 tandem_strerror(rc));

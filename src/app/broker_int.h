@@ -3,7 +3,9 @@
 #define TANDEM_APP_BROKER_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -24,11 +26,11 @@ struct broker;
 /* Work on its way to a partition: made on the loop, processed in a round
  * of the I/O thread, answered and freed on the loop by `done`. */
 typedef struct work_item {
-    struct work_item *next; /* private: queue link */
-    uint32_t slot;          /* index into broker.slots */
-    tandem_item item;       /* the processor's in/out */
+    struct work_item *next;                              /* private: queue link */
+    uint32_t slot;                                       /* index into broker.slots */
+    tandem_item item;                                    /* the processor's in/out */
     void (*done)(struct broker *b, struct work_item *w); /* loop: answer and free */
-    void *ctx;              /* the requester (an HTTP request, a gateway call), NULL once gone */
+    void *ctx; /* the requester (an HTTP request, a gateway call), NULL once gone */
 } work_item;
 
 /* What a round reported besides the items' answers, for the loop. */
@@ -54,6 +56,10 @@ typedef struct partition_slot {
     tandem_engine *engine;       /* owned; the partition's apply path and the processor use it */
     tandem_processor *processor; /* owned; I/O thread */
     int64_t next_due_ms;         /* I/O thread: earliest time-driven work, INT64_MAX when none */
+    /* Records applied by replay (after a restart, the journal after the
+     * state's applied position) rather than by leader rounds. */
+    _Atomic uint64_t replayed_records;
+    tandem_gauge *g_replayed;
     char incarnation[40];
     partition_view view; /* guarded by io.lock */
     tandem_gauge *g_commit;
@@ -70,8 +76,8 @@ typedef struct io_thread {
     work_item *done_head; /* guarded by lock */
     work_item *done_tail;
     round_report *reports; /* guarded by lock: reports for the loop, newest first */
-    bool stop;    /* guarded by lock */
-    int fatal_rc; /* guarded by lock: first fatal error of the thread */
+    bool stop;             /* guarded by lock */
+    int fatal_rc;          /* guarded by lock: first fatal error of the thread */
     char fatal_msg[512];
     uv_async_t async; /* wakes the loop when answers are ready */
     bool started;
@@ -116,12 +122,17 @@ void broker_io_stop(broker *b);
 void broker_io_close_async(broker *b, uv_close_cb cb);
 
 /* broker_apply.c */
-/* Sets the apply function (replaying batches through `engine`) and the state
- * tables (the partition's, then the engine's) of a partition. */
-void broker_apply_options(tandem_partition_options *opts, tandem_engine *engine);
+/* Sets the apply function (replaying batches through the slot's engine,
+ * counting them in its replayed_records) and the state tables (the
+ * partition's, then the engine's) of a partition. */
+void broker_apply_options(tandem_partition_options *opts, partition_slot *slot);
 /* Index of the engine's first table in the state (tandem_engine_config.table_base). */
 uint32_t broker_engine_table_base(void);
 /* Position the next record of the partition gets (after what is applied). */
 int broker_apply_next_position(tandem_partition *p, uint64_t *out, tandem_diag *diag);
+/* tandemctl state digest DIR: prints the digest of the partition's stored
+ * state and of a replay of its whole journal into a fresh state; exit code 0
+ * when they are equal, 1 when not or on an error, 2 for a bad DIR. */
+int broker_state_digests(const char *dir, FILE *out, FILE *err);
 
 #endif

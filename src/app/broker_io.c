@@ -40,6 +40,7 @@ static void publish_view(broker *b, partition_slot *slot)
     pthread_mutex_unlock(&b->io.lock);
     tandem_gauge_set(slot->g_commit, (double)v.commit);
     tandem_gauge_set(slot->g_applied, (double)v.applied);
+    tandem_gauge_set(slot->g_replayed, (double)atomic_load(&slot->replayed_records));
 }
 
 static void set_fatal(broker *b, int rc, const char *msg)
@@ -50,8 +51,8 @@ static void set_fatal(broker *b, int rc, const char *msg)
         snprintf(b->io.fatal_msg, sizeof(b->io.fatal_msg), "%s", msg);
     }
     pthread_mutex_unlock(&b->io.lock);
-    tandem_log(TANDEM_LOG_ERROR, "I/O failure, broker stops", "error", tandem_errname(rc),
-               "detail", msg, NULL);
+    tandem_log(TANDEM_LOG_ERROR, "I/O failure, broker stops", "error", tandem_errname(rc), "detail",
+               msg, NULL);
 }
 
 static bool is_fatal(broker *b)
@@ -84,8 +85,7 @@ static void run_slot_round(broker *b, uint32_t slot_index, tandem_item **items, 
     uint64_t start_ns = tandem_clock_mono_ns(tandem_clock_real());
     uint64_t last_before = tandem_journal_last_index(tandem_partition_journal(slot->p));
     int rc = tandem_processor_round(slot->processor, items, count,
-                                    tandem_clock_wall_ms(tandem_clock_real()), &report->out,
-                                    &diag);
+                                    tandem_clock_wall_ms(tandem_clock_real()), &report->out, &diag);
     if (rc != TANDEM_OK) {
         char msg[600];
         snprintf(msg, sizeof(msg), "partition %u: %s", slot->id, tandem_diag_text(&diag));
@@ -137,8 +137,7 @@ static void run_rounds(broker *b, work_item *list)
             TANDEM_ASSERT(count < IO_ROUND_ITEMS_MAX);
             items[count++] = &w->item;
         }
-        bool due = b->slots[s].next_due_ms != INT64_MAX &&
-                   (uint64_t)b->slots[s].next_due_ms <= now;
+        bool due = b->slots[s].next_due_ms != INT64_MAX && (uint64_t)b->slots[s].next_due_ms <= now;
         if (items != NULL && !is_fatal(b) && (count > 0 || due)) {
             run_slot_round(b, s, items, count);
         }

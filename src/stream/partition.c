@@ -29,8 +29,7 @@ int tandem_partition_last_position(tandem_kv_txn *txn, uint64_t *out, tandem_dia
     }
     if (v.len != 8) {
         return tandem_diag_set(diag, TANDEM_ECORRUPT,
-                               "state table partition: last_position has %zu bytes, not 8",
-                               v.len);
+                               "state table partition: last_position has %zu bytes, not 8", v.len);
     }
     *out = tandem_load_u64(v.data);
     return TANDEM_OK;

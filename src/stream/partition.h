@@ -72,13 +72,12 @@ typedef struct tandem_partition tandem_partition;
  * it keeps the position of the last record written, so a restarted leader
  * numbers on from there. Other modules' tables (the engine's) follow it.
  */
-#define TANDEM_PARTITION_TABLE 0u
+#define TANDEM_PARTITION_TABLE      0u
 #define TANDEM_PARTITION_TABLE_NAME "partition"
 
 /* The last record position in the state (0 before the first record). */
 int tandem_partition_last_position(tandem_kv_txn *txn, uint64_t *out, tandem_diag *diag);
-int tandem_partition_set_last_position(tandem_kv_txn *txn, uint64_t position,
-                                       tandem_diag *diag);
+int tandem_partition_set_last_position(tandem_kv_txn *txn, uint64_t position, tandem_diag *diag);
 
 /* Fills in defaults for everything but the identity fields and paths. */
 void tandem_partition_options_default(tandem_partition_options *opts);

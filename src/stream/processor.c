@@ -22,11 +22,11 @@ struct tandem_processor {
     uint32_t entry_size_bytes_max;
     uint64_t next_position;
     uint64_t last_timestamp_ms;
-    tandem_engine_output out;     /* reused for every command */
-    tandem_engine_output due;     /* reused for the due commands */
-    tandem_buf batches;           /* the round's encoded batches, back to back */
-    size_t *batch_ends;           /* end offset of each batch in `batches` */
-    tandem_item **batch_items;    /* the item of each batch, NULL for due commands */
+    tandem_engine_output out;  /* reused for every command */
+    tandem_engine_output due;  /* reused for the due commands */
+    tandem_buf batches;        /* the round's encoded batches, back to back */
+    size_t *batch_ends;        /* end offset of each batch in `batches` */
+    tandem_item **batch_items; /* the item of each batch, NULL for due commands */
     size_t batch_cap;
     size_t batch_count;
 };
@@ -316,8 +316,8 @@ static bool nothing_to_activate(tandem_processor *pr, tandem_kv_txn *txn, tandem
     }
     tandem_job_batch_value v;
     tandem_buf unknown = TANDEM_BUF_INIT;
-    if (tandem_job_batch_value_decode(item->payload.data, item->payload.len, &v, &unknown,
-                                      diag) != TANDEM_OK) {
+    if (tandem_job_batch_value_decode(item->payload.data, item->payload.len, &v, &unknown, diag) !=
+        TANDEM_OK) {
         tandem_buf_free(&unknown);
         return false; /* the engine rejects it properly */
     }
@@ -330,9 +330,8 @@ static bool nothing_to_activate(tandem_processor *pr, tandem_kv_txn *txn, tandem
 enum { STEP_OK, STEP_RESTART, STEP_FATAL };
 
 /* Processes the due commands and every item still in the round into `txn`. */
-static int process_all(tandem_processor *pr, tandem_kv_txn *txn, tandem_item **items,
-                       size_t count, uint64_t ts, tandem_round_output *out, int *fatal,
-                       tandem_diag *diag)
+static int process_all(tandem_processor *pr, tandem_kv_txn *txn, tandem_item **items, size_t count,
+                       uint64_t ts, tandem_round_output *out, int *fatal, tandem_diag *diag)
 {
     uint32_t partition_id = (uint32_t)tandem_partition_id(pr->partition);
     int rc = tandem_engine_due(pr->engine, txn, ts, &pr->due, &out->next_due_ms, diag);
@@ -411,8 +410,8 @@ static int append_all(tandem_processor *pr, tandem_kv_txn *txn, tandem_diag *dia
     for (size_t b = 0; b < pr->batch_count; b++) {
         size_t end = pr->batch_ends[b];
         uint64_t index = 0;
-        rc = tandem_partition_append(pr->partition, TANDEM_JOURNAL_DATA,
-                                         pr->batches.data + start, end - start, &index, diag);
+        rc = tandem_partition_append(pr->partition, TANDEM_JOURNAL_DATA, pr->batches.data + start,
+                                     end - start, &index, diag);
         if (rc != TANDEM_OK) {
             tandem_kv_abort(txn);
             return rc;
@@ -425,8 +424,8 @@ static int append_all(tandem_processor *pr, tandem_kv_txn *txn, tandem_diag *dia
     return tandem_partition_round_commit(pr->partition, txn, diag);
 }
 
-int tandem_processor_round(tandem_processor *pr, tandem_item **items, size_t count,
-                           uint64_t now_ms, tandem_round_output *out, tandem_diag *diag)
+int tandem_processor_round(tandem_processor *pr, tandem_item **items, size_t count, uint64_t now_ms,
+                           tandem_round_output *out, tandem_diag *diag)
 {
     TANDEM_ASSERT(pr != NULL && out != NULL);
     TANDEM_ASSERT(items != NULL || count == 0);

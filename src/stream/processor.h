@@ -44,12 +44,12 @@ typedef struct tandem_item {
     tandem_record command; /* COMMAND: type, intent, key, request ids; value views `payload` */
     tandem_buf payload;    /* COMMAND: the value's fields; PROBE: the probe's bytes */
     /* out */
-    int rc;                   /* 0, or why the item was not processed */
-    char error[256];          /* message when rc != 0 */
-    uint64_t index;           /* journal index of the item's batch */
-    uint64_t position;        /* position of the command (or probe) record */
-    bool has_response;        /* the engine named a record that answers the client */
-    tandem_record response;   /* views into response_bytes */
+    int rc;                 /* 0, or why the item was not processed */
+    char error[256];        /* message when rc != 0 */
+    uint64_t index;         /* journal index of the item's batch */
+    uint64_t position;      /* position of the command (or probe) record */
+    bool has_response;      /* the engine named a record that answers the client */
+    tandem_record response; /* views into response_bytes */
     tandem_buf response_bytes;
 } tandem_item;
 
@@ -90,8 +90,8 @@ void tandem_processor_destroy(tandem_processor *pr);
 /* Runs one round over items[0..count) at wall time now_ms (see above).
  * Returns 0 when the round committed (each item says how it went), or the
  * fatal error. */
-int tandem_processor_round(tandem_processor *pr, tandem_item **items, size_t count,
-                           uint64_t now_ms, tandem_round_output *out, tandem_diag *diag);
+int tandem_processor_round(tandem_processor *pr, tandem_item **items, size_t count, uint64_t now_ms,
+                           tandem_round_output *out, tandem_diag *diag);
 
 uint64_t tandem_processor_next_position(const tandem_processor *pr);
 
