@@ -4,6 +4,7 @@
  * A model is built once and freed once, so a bump allocator over a list of
  * chunks is enough and lets tandem_bpmn_free be a single call.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,32 @@ struct tandem_bpmn_arena {
 
 _Static_assert(ARENA_CHUNK_BYTES_MIN % ARENA_ALIGN_BYTES == 0, "chunks keep alignment");
 
+static long arena_fail_after = -1;
+
+void bpmn_arena_fail_after(long count)
+{
+    arena_fail_after = count < 0 ? -1 : count;
+    TANDEM_ASSERT(arena_fail_after >= -1);
+}
+
+/* True when the test hook says this call fails. */
+static bool arena_injected_failure(void)
+{
+    if (arena_fail_after < 0) {
+        return false;
+    }
+    if (arena_fail_after == 0) {
+        return true;
+    }
+    arena_fail_after--;
+    return false;
+}
+
 tandem_bpmn_arena *bpmn_arena_new(void)
 {
+    if (arena_injected_failure()) {
+        return NULL;
+    }
     tandem_bpmn_arena *arena = calloc(1, sizeof(*arena));
     if (arena == NULL) {
         return NULL;
@@ -83,7 +108,7 @@ void *bpmn_arena_alloc(tandem_bpmn_arena *arena, size_t count, size_t size)
 {
     TANDEM_ASSERT(arena != NULL);
     TANDEM_ASSERT(size > 0);
-    if (count > (SIZE_MAX / 2) / size) {
+    if (count > (SIZE_MAX / 2) / size || arena_injected_failure()) {
         return NULL;
     }
     size_t need_bytes = count * size;

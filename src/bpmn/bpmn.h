@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 
 /* Largest resource accepted (Zeebe's default maximum message size is 4 MiB,
@@ -199,5 +200,10 @@ const uint32_t *tandem_bpmn_outgoing(const tandem_bpmn_process *process, uint32_
                                      uint32_t *count);
 const uint32_t *tandem_bpmn_incoming(const tandem_bpmn_process *process, uint32_t index,
                                      uint32_t *count);
+
+/* Appends the Markdown tables of docs/BPMN.md (process children; zeebe
+ * extension elements) generated from the rule tables, so the documentation
+ * cannot drift from the code. TANDEM_ENOMEM on failure. */
+int tandem_bpmn_doc_table(tandem_buf *out);
 
 #endif

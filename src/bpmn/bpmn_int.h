@@ -36,6 +36,10 @@ void *bpmn_arena_alloc(tandem_bpmn_arena *arena, size_t count, size_t size);
 char *bpmn_arena_strndup(tandem_bpmn_arena *arena, const char *s, size_t len);
 /* Bytes handed out so far (for tests of the bound). */
 size_t bpmn_arena_used_bytes(const tandem_bpmn_arena *arena);
+/* Test hook for out-of-memory paths: after `count` more successful arena
+ * calls (new or alloc) every call fails; a negative count (the default) never
+ * fails. Process-wide and not thread-safe: only tests call it. */
+void bpmn_arena_fail_after(long count);
 
 /* ---- builder (parse.c) --------------------------------------------------- */
 

@@ -26,11 +26,14 @@ static const uint32_t sha256_k[64] = {
 
 static uint32_t rotr(uint32_t x, unsigned n)
 {
+    TANDEM_ASSERT(n > 0 && n < 32);
     return (x >> n) | (x << (32u - n));
 }
 
 static void sha256_block(uint32_t h[8], const uint8_t *block)
 {
+    TANDEM_ASSERT(h != NULL);
+    TANDEM_ASSERT(block != NULL);
     uint32_t w[64];
     for (unsigned t = 0; t < 16; t++) {
         w[t] = (uint32_t)block[4 * t] << 24 | (uint32_t)block[4 * t + 1] << 16 |

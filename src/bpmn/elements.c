@@ -8,6 +8,7 @@
  * element that no row names is refused too, so a construct nobody thought of
  * is never silently skipped. docs/BPMN.md mirrors these tables.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -443,4 +444,104 @@ int bpmn_process_extensions(bpmn_builder *b, const xmlNode *process_node, const 
         }
     }
     return TANDEM_OK;
+}
+
+/* ---- documentation ------------------------------------------------------ */
+
+static int doc_line(tandem_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int doc_line(tandem_buf *out, const char *fmt, ...)
+{
+    TANDEM_ASSERT(out != NULL && fmt != NULL);
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(line));
+    return tandem_buf_append(out, line, (size_t)n);
+}
+
+static const char *doc_kind(enum bpmn_kind kind)
+{
+    switch (kind) {
+    case BPMN_KIND_NODE:
+        return "executed";
+    case BPMN_KIND_FLOW:
+        return "executed (sequence flow)";
+    case BPMN_KIND_IGNORED:
+        return "ignored (modelling only)";
+    case BPMN_KIND_REFUSED:
+        return "refused: not supported yet";
+    }
+    TANDEM_UNREACHABLE();
+}
+
+static int doc_where(tandem_buf *out, unsigned where)
+{
+    const char *sep = "";
+    int rc = TANDEM_OK;
+    if ((where & ON_PROCESS) != 0) {
+        rc = doc_line(out, "process");
+        sep = ", ";
+    }
+    for (unsigned t = TANDEM_BPMN_START_EVENT; t <= TANDEM_BPMN_END_EVENT && rc == TANDEM_OK; t++) {
+        if ((where & ON_TYPE(t)) != 0) {
+            rc = doc_line(out, "%s%s", sep, tandem_bpmn_type_name((enum tandem_bpmn_type)t));
+            sep = ", ";
+        }
+    }
+    return rc;
+}
+
+int tandem_bpmn_doc_table(tandem_buf *out)
+{
+    TANDEM_ASSERT(out != NULL);
+    size_t start_len = out->len;
+    int rc = doc_line(out, "| element (child of a process) | treatment |\n|---|---|\n");
+    size_t n = sizeof(process_child_rules) / sizeof(process_child_rules[0]);
+    for (size_t i = 0; i < n && rc == TANDEM_OK; i++) {
+        const bpmn_rule *rule = &process_child_rules[i];
+        bool none_event = rule->kind == BPMN_KIND_NODE && rule->type != TANDEM_BPMN_SERVICE_TASK;
+        const char *kind = strcmp(rule->local_name, "extensionElements") == 0
+                               ? "read for zeebe elements (table below)"
+                               : doc_kind(rule->kind);
+        rc = doc_line(out, "| `%s` | %s%s |\n", rule->local_name, kind,
+                      none_event ? " as a none event (with an event definition: refused)" : "");
+    }
+    if (rc == TANDEM_OK) {
+        rc = doc_line(out, "| any other element | refused: not supported yet |\n\n"
+                           "| zeebe extension element | allowed on | treatment |\n|---|---|---|\n");
+    }
+    for (size_t i = 0; i < sizeof(zeebe_rules) / sizeof(zeebe_rules[0]) && rc == TANDEM_OK; i++) {
+        rc = doc_line(out, "| `zeebe:%s` | ", zeebe_rules[i].local_name);
+        if (rc == TANDEM_OK) {
+            rc = doc_where(out, zeebe_rules[i].where);
+        }
+        if (rc == TANDEM_OK) {
+            rc = doc_line(out, " | %s |\n",
+                          zeebe_rules[i].action == EXT_IGNORED ? "ignored" : "read");
+        }
+    }
+    if (rc == TANDEM_OK) {
+        rc = doc_line(out, "| any other zeebe element, or one elsewhere | any | refused: not "
+                           "supported yet |\n\n"
+                           "| child of an executed flow node | treatment |\n|---|---|\n");
+    }
+    size_t ignored = sizeof(node_child_ignored) / sizeof(node_child_ignored[0]);
+    for (size_t i = 0; i < ignored && rc == TANDEM_OK; i++) {
+        rc = doc_line(out, "| `%s` | %s |\n", node_child_ignored[i],
+                      strcmp(node_child_ignored[i], "extensionElements") == 0
+                          ? "read for zeebe elements (table above)"
+                          : "ignored (modelling only)");
+    }
+    if (rc == TANDEM_OK) {
+        rc = doc_line(out, "| any other (event definitions, loop characteristics, ...) | "
+                           "refused: not supported yet |\n");
+    }
+    if (rc != TANDEM_OK) {
+        tandem_buf_truncate(out, start_len);
+    }
+    TANDEM_ASSERT(rc != TANDEM_OK || out->len > start_len);
+    return rc;
 }

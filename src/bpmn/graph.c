@@ -22,12 +22,16 @@ static int by_id_cmp(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a;
     uint32_t y = *(const uint32_t *)b;
+    TANDEM_ASSERT(sort_elements != NULL);
+    /* x == y is possible: some qsort implementations compare the pivot with itself */
+    TANDEM_ASSERT(sort_elements[x].id != NULL && sort_elements[y].id != NULL);
     return strcmp(sort_elements[x].id, sort_elements[y].id);
 }
 
 static int index_build(bpmn_builder *b, bpmn_process_build *pb)
 {
     tandem_bpmn_process *process = pb->process;
+    TANDEM_ASSERT(process->element_count <= TANDEM_BPMN_ELEMENTS_MAX);
     uint32_t *by_id = bpmn_arena_alloc(b->arena, process->element_count, sizeof(*by_id));
     if (by_id == NULL) {
         return bpmn_oom(b);
@@ -46,6 +50,8 @@ static int index_build(bpmn_builder *b, bpmn_process_build *pb)
 
 static int flow_resolve(bpmn_builder *b, bpmn_process_build *pb, uint32_t f)
 {
+    TANDEM_ASSERT(f < pb->process->flow_count);
+    TANDEM_ASSERT(pb->process->by_id_ != NULL);
     tandem_bpmn_flow *flow = &pb->flows[f];
     const char *refs[2] = {pb->source_refs[f], pb->target_refs[f]};
     const char *attrs[2] = {"sourceRef", "targetRef"};
@@ -71,6 +77,7 @@ static int flow_resolve(bpmn_builder *b, bpmn_process_build *pb, uint32_t f)
 static int lists_build(bpmn_builder *b, bpmn_process_build *pb)
 {
     tandem_bpmn_process *process = pb->process;
+    TANDEM_ASSERT(process->flow_count <= TANDEM_BPMN_ELEMENTS_MAX);
     uint32_t *refs = bpmn_arena_alloc(b->arena, 2u * (size_t)process->flow_count, sizeof(*refs));
     if (refs == NULL) {
         return bpmn_oom(b);
@@ -92,6 +99,7 @@ static int lists_build(bpmn_builder *b, bpmn_process_build *pb)
     }
     TANDEM_ASSERT(next == 2u * process->flow_count);
     for (uint32_t f = 0; f < process->flow_count; f++) {
+        TANDEM_ASSERT(pb->flows[f].source < process->element_count);
         tandem_bpmn_element *source = &pb->elements[pb->flows[f].source];
         tandem_bpmn_element *target = &pb->elements[pb->flows[f].target];
         refs[source->outgoing_first + source->outgoing_count++] = f;
@@ -105,6 +113,7 @@ static int lists_build(bpmn_builder *b, bpmn_process_build *pb)
 static int rules_check(bpmn_builder *b, bpmn_process_build *pb)
 {
     tandem_bpmn_process *process = pb->process;
+    TANDEM_ASSERT(process->flow_refs != NULL);
     uint32_t start = TANDEM_BPMN_NONE;
     for (uint32_t e = 0; e < process->element_count; e++) {
         const tandem_bpmn_element *element = &pb->elements[e];

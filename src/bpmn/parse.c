@@ -101,9 +101,13 @@ int bpmn_attr(bpmn_builder *b, const xmlNode *node, const char *attr, const char
     TANDEM_ASSERT(node != NULL && attr != NULL);
     TANDEM_ASSERT(out != NULL);
     *out = NULL;
+    if (xmlHasNsProp(node, (const xmlChar *)attr, NULL) == NULL) {
+        return TANDEM_OK; /* absent */
+    }
+    /* present, so NULL here means libxml2 could not allocate the copy */
     xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)attr);
     if (value == NULL) {
-        return TANDEM_OK; /* absent (libxml2 also says NULL when out of memory; rare, harmless) */
+        return bpmn_oom(b);
     }
     char *copy = bpmn_arena_strndup(b->arena, (const char *)value, strlen((const char *)value));
     xmlFree(value);
@@ -159,7 +163,8 @@ static void guard_error(void *ctx, xmlErrorPtr error)
         return;
     }
     guard->error_seen = true;
-    guard->out_of_memory = error->code == XML_ERR_NO_MEMORY;
+    /* a message that could not be formatted means an allocation failed */
+    guard->out_of_memory = error->code == XML_ERR_NO_MEMORY || error->message == NULL;
     guard->error_line = error->line > 0 ? (uint32_t)error->line : 0;
     snprintf(guard->error_message, sizeof(guard->error_message), "%s",
              error->message != NULL ? error->message : "unknown error");
@@ -178,14 +183,17 @@ static void guard_error(void *ctx, xmlErrorPtr error)
 
 /* ---- definitions and processes ------------------------------------------ */
 
-static bool process_is_executable(const xmlNode *node)
+/* Whether a process element says isExecutable="true" (xsd:boolean, so "1"
+ * too). Fails only when out of memory. */
+static int process_is_executable(bpmn_builder *b, const xmlNode *node, bool *executable)
 {
-    TANDEM_ASSERT(node != NULL);
-    xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)"isExecutable");
-    bool executable = value != NULL && (strcmp((const char *)value, "true") == 0 ||
-                                        strcmp((const char *)value, "1") == 0);
-    xmlFree(value);
-    return executable;
+    TANDEM_ASSERT(node != NULL && executable != NULL);
+    const char *value = NULL;
+    int rc = bpmn_attr(b, node, "isExecutable", &value);
+    *executable =
+        rc == TANDEM_OK && value != NULL && (strcmp(value, "true") == 0 || strcmp(value, "1") == 0);
+    TANDEM_ASSERT(rc == TANDEM_OK || !*executable);
+    return rc;
 }
 
 /* Trimmed text content of a node into the arena. */
@@ -382,7 +390,8 @@ static int check_unique_ids(bpmn_builder *b, const bpmn_process_build *builds, u
     for (uint32_t i = 0; i < count; i++) {
         total += 1u + builds[i].process->element_count + builds[i].process->flow_count;
     }
-    id_entry *entries = calloc(total, sizeof(*entries));
+    /* in the arena, like every allocation of a parse: bounded by the input */
+    id_entry *entries = bpmn_arena_alloc(b->arena, total, sizeof(*entries));
     if (entries == NULL) {
         return bpmn_oom(b);
     }
@@ -408,7 +417,6 @@ static int check_unique_ids(bpmn_builder *b, const bpmn_process_build *builds, u
                      : bpmn_fail_at(b, entries[i].line, "duplicate id '%s'", entries[i].id);
         }
     }
-    free(entries);
     return rc;
 }
 
@@ -422,34 +430,40 @@ static int definitions_parse(bpmn_builder *b, const xmlNode *root, tandem_bpmn_r
                          "namespace '" BPMN_NS_MODEL "'",
                          (const char *)root->name, ns);
     }
+    /* The executable processes are picked once: reading an attribute twice
+     * could disagree when an allocation fails in between. */
+    const xmlNode *nodes[TANDEM_BPMN_PROCESSES_MAX];
     uint32_t count = 0;
     for (const xmlNode *child = root->children; child != NULL; child = child->next) {
-        if (bpmn_is(child, BPMN_NS_MODEL, "process") && process_is_executable(child)) {
-            if (count >= TANDEM_BPMN_PROCESSES_MAX) {
-                return bpmn_fail(b, child, "more than %u executable processes in one resource",
-                                 TANDEM_BPMN_PROCESSES_MAX);
+        bool executable = false;
+        if (bpmn_is(child, BPMN_NS_MODEL, "process")) {
+            int rc = process_is_executable(b, child, &executable);
+            if (rc != TANDEM_OK) {
+                return rc;
             }
-            count++;
         }
+        if (!executable) {
+            continue;
+        }
+        if (count >= TANDEM_BPMN_PROCESSES_MAX) {
+            return bpmn_fail(b, child, "more than %u executable processes in one resource",
+                             TANDEM_BPMN_PROCESSES_MAX);
+        }
+        nodes[count++] = child;
     }
     if (count == 0) {
         return bpmn_fail(b, NULL, "no executable process (a process with isExecutable=\"true\")");
     }
     tandem_bpmn_process *processes = bpmn_arena_alloc(b->arena, count, sizeof(*processes));
-    bpmn_process_build *builds = calloc(count, sizeof(*builds));
+    bpmn_process_build *builds = bpmn_arena_alloc(b->arena, count, sizeof(*builds));
     if (processes == NULL || builds == NULL) {
-        free(builds);
         return bpmn_oom(b);
     }
     int rc = TANDEM_OK;
     uint32_t i = 0;
-    for (const xmlNode *child = root->children; child != NULL && rc == TANDEM_OK;
-         child = child->next) {
-        if (bpmn_is(child, BPMN_NS_MODEL, "process") && process_is_executable(child)) {
-            builds[i].process = &processes[i];
-            rc = process_collect(b, child, &builds[i]);
-            i++;
-        }
+    for (; i < count && rc == TANDEM_OK; i++) {
+        builds[i].process = &processes[i];
+        rc = process_collect(b, nodes[i], &builds[i]);
     }
     if (rc == TANDEM_OK) {
         TANDEM_ASSERT(i == count);
@@ -458,7 +472,6 @@ static int definitions_parse(bpmn_builder *b, const xmlNode *root, tandem_bpmn_r
     for (i = 0; i < count && rc == TANDEM_OK; i++) {
         rc = bpmn_graph_build(b, &builds[i]);
     }
-    free(builds);
     if (rc == TANDEM_OK) {
         resource->processes = processes;
         resource->process_count = count;
@@ -468,8 +481,18 @@ static int definitions_parse(bpmn_builder *b, const xmlNode *root, tandem_bpmn_r
 
 /* ---- entry point -------------------------------------------------------- */
 
+/* libxml2 reports a few failures (out of memory before a parser context
+ * exists) through its per-thread generic handler, which prints to stderr by
+ * default; the diag carries our error instead. */
+static void xml_silent(void *ctx, const char *fmt, ...)
+{
+    (void)ctx;
+    (void)fmt;
+}
+
 static int xml_read(bpmn_builder *b, const void *data, size_t len, tandem_bpmn_resource *resource)
 {
+    xmlSetGenericErrorFunc(NULL, xml_silent);
     parse_guard guard;
     memset(&guard, 0, sizeof(guard));
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
@@ -489,11 +512,13 @@ static int xml_read(bpmn_builder *b, const void *data, size_t len, tandem_bpmn_r
         rc = bpmn_fail_at(b, guard.doctype_line,
                           "DOCTYPE declarations are not allowed (BPMN resources carry no DTD and "
                           "no entities)");
-    } else if (guard.out_of_memory) {
+    } else if (guard.out_of_memory || ctxt->errNo == XML_ERR_NO_MEMORY ||
+               (!guard.error_seen && (doc == NULL || !ctxt->wellFormed))) {
+        /* libxml2 fails without a reported error only when an allocation
+         * failed (creating the input, or the error message itself) */
         rc = bpmn_oom(b);
     } else if (guard.error_seen || doc == NULL || !ctxt->wellFormed) {
-        rc = bpmn_fail_at(b, guard.error_line, "not well-formed XML: %s",
-                          guard.error_seen ? guard.error_message : "unknown error");
+        rc = bpmn_fail_at(b, guard.error_line, "not well-formed XML: %s", guard.error_message);
     } else {
         const xmlNode *root = xmlDocGetRootElement(doc);
         rc = root != NULL ? definitions_parse(b, root, resource)

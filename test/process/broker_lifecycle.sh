@@ -6,26 +6,6 @@
 # offset (by the broker and by tandemctl).
 source "$(dirname "$0")/lib.sh"
 
-write_config() { # $1 file, $2 cluster name, $3 management port
-  cat >"$1" <<YAML
-cluster:
-  clusterName: $2
-data:
-  directory: $WORK/data
-network:
-  internalApi:
-    port: $(free_port)
-api:
-  rest:
-    port: $(free_port)
-  grpc:
-    port: $(free_port)
-management:
-  port: $3
-  journalProbe: true
-YAML
-}
-
 MPORT=$(free_port)
 write_config "$WORK/a.yaml" lifecycle "$MPORT"
 BASE=http://127.0.0.1:$MPORT
@@ -49,11 +29,8 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data x "$BASE/actuator
 
 # A second broker on the same data directory is refused.
 write_config "$WORK/b.yaml" lifecycle "$(free_port)"
-set +e
-"$TANDEM" broker --config "$WORK/b.yaml" >"$WORK/second.log" 2>&1
-second=$?
-set -e
-[ "$second" -eq 1 ] || fail "second broker on the same directory exited $second, not 1"
+run_status second "$TANDEM" broker --config "$WORK/b.yaml"
+[ "$STATUS" -eq 1 ] || fail "second broker on the same directory exited $STATUS, not 1"
 grep -q "is in use by another tandem broker (pid $BROKER_PID)" "$WORK/second.log" ||
   fail "second broker: unexpected message: $(cat "$WORK/second.log")"
 
@@ -77,25 +54,18 @@ done
 
 # Configuration errors name the key and the rule; exit status 2.
 printf 'cluster:\n  clusterSize: 3\n  replicationFactor: 4\n' >"$WORK/bad.yaml"
-set +e
-"$TANDEM" broker --config "$WORK/bad.yaml" >"$WORK/bad.log" 2>&1
-bad=$?
-set -e
-[ "$bad" -eq 2 ] || fail "invalid configuration exited $bad, not 2"
+run_status bad "$TANDEM" broker --config "$WORK/bad.yaml"
+[ "$STATUS" -eq 2 ] || fail "invalid configuration exited $STATUS, not 2"
 grep -q "cluster.replicationFactor" "$WORK/bad.log" || fail "message does not name the key: $(cat "$WORK/bad.log")"
 printf 'cluster:\n  clustersize: 3\n' >"$WORK/unknown.yaml"
-set +e
-"$TANDEM" broker --config "$WORK/unknown.yaml" >"$WORK/unknown.log" 2>&1
-set -e
+run_status unknown "$TANDEM" broker --config "$WORK/unknown.yaml"
+[ "$STATUS" -eq 2 ] || fail "unknown key exited $STATUS, not 2"
 grep -q 'unknown key "cluster.clustersize"' "$WORK/unknown.log" || fail "unknown key not reported: $(cat "$WORK/unknown.log")"
 
 # Another cluster's data directory is refused.
 write_config "$WORK/other.yaml" othercluster "$(free_port)"
-set +e
-"$TANDEM" broker --config "$WORK/other.yaml" >"$WORK/other.log" 2>&1
-other=$?
-set -e
-[ "$other" -eq 1 ] || fail "another cluster's directory: exit $other, not 1"
+run_status other "$TANDEM" broker --config "$WORK/other.yaml"
+[ "$STATUS" -eq 1 ] || fail "another cluster's directory: exit $STATUS, not 1"
 grep -q "othercluster" "$WORK/other.log" && grep -q "lifecycle" "$WORK/other.log" ||
   fail "message does not name both clusters: $(cat "$WORK/other.log")"
 
@@ -106,15 +76,11 @@ offset=$(grep -m1 "kind data" "$WORK/inspect.txt" | sed -n 's/.* offset \([0-9]*
 pos=$((offset + 40))
 byte=$(od -An -tu1 -j "$pos" -N1 "$seg" | tr -d ' ')
 printf "$(printf '\\%03o' $(((byte ^ 1) & 255)))" | dd of="$seg" bs=1 seek="$pos" conv=notrunc status=none
-set +e
-"$TANDEM" broker --config "$WORK/a.yaml" >"$WORK/corrupt.log" 2>&1
-corrupt=$?
-"$TANDEMCTL" journal inspect "$WORK/data/partition-1" >"$WORK/inspect2.txt" 2>&1
-inspect_rc=$?
-set -e
-[ "$corrupt" -eq 1 ] || fail "broker started on a corrupted journal (exit $corrupt)"
+run_status corrupt "$TANDEM" broker --config "$WORK/a.yaml"
+[ "$STATUS" -eq 1 ] || fail "broker started on a corrupted journal (exit $STATUS)"
 grep -q "$(basename "$seg")" "$WORK/corrupt.log" && grep -q "offset" "$WORK/corrupt.log" ||
   fail "corruption message does not name file and offset: $(cat "$WORK/corrupt.log")"
-[ "$inspect_rc" -eq 1 ] || fail "tandemctl journal inspect exited $inspect_rc on a corrupted journal"
+run_status inspect2 "$TANDEMCTL" journal inspect "$WORK/data/partition-1"
+[ "$STATUS" -eq 1 ] || fail "tandemctl journal inspect exited $STATUS on a corrupted journal"
 echo "corruption refused: $(grep -m1 "tandem:" "$WORK/corrupt.log")"
 echo "ok: broker life cycle"

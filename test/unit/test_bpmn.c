@@ -2,14 +2,19 @@
  * namespace style, the model and its lookups, every refused element kind and
  * every validation rule with its exact message, hostile XML, limits, digest. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/xmlmemory.h>
+
+#include "base/buf.h"
 #include "base/error.h"
 #include "base/rand.h"
 #include "bpmn/bpmn.h"
+#include "bpmn/bpmn_int.h"
 #include "test.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -291,6 +296,68 @@ static void test_large_process_lookups(void)
     CHECK_EQ_U64(TANDEM_BPMN_END_EVENT, p->elements[p->flows[out[0]].target].type);
     CHECK_EQ_U64(TANDEM_BPMN_NONE, tandem_bpmn_element_find(p, "T2000"));
     tandem_bpmn_free(r);
+    free(xml);
+}
+
+/* A UTF-16 file with a byte-order mark (some editors save so) reads the same;
+ * names come out as UTF-8. */
+static void test_utf16_resource(void)
+{
+    const char *ascii = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n"
+                        "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
+                        "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"S\" "
+                        "name=\"Caf\xe9\"/></process></definitions>";
+    size_t n = strlen(ascii);
+    unsigned char *wide = malloc(2 * n + 2);
+    CHECK(wide != NULL);
+    wide[0] = 0xff; /* little-endian byte-order mark */
+    wide[1] = 0xfe;
+    for (size_t i = 0; i < n; i++) {
+        wide[2 + 2 * i] = (unsigned char)ascii[i]; /* Latin-1 widens to UTF-16 as is */
+        wide[3 + 2 * i] = 0;
+    }
+    tandem_bpmn_resource *r = NULL;
+    tandem_diag d = {0};
+    CHECK_MSG(tandem_bpmn_parse(wide, 2 * n + 2, "wide.bpmn", &r, &d) == TANDEM_OK, "%s",
+              tandem_diag_text(&d));
+    CHECK_STREQ("Caf\xc3\xa9", r->processes[0].elements[0].name);
+    tandem_bpmn_free(r);
+    free(wide);
+}
+
+/* Threads parse at once: libxml2's set-up and the id sort are thread-safe. */
+static void *parse_repeatedly(void *arg)
+{
+    const char *xml = arg;
+    for (uint64_t i = 0; i < test_iterations(50); i++) {
+        tandem_bpmn_resource *r = NULL;
+        if (tandem_bpmn_parse(xml, strlen(xml), "t.bpmn", &r, NULL) != TANDEM_OK) {
+            return (void *)1;
+        }
+        const tandem_bpmn_process *p = &r->processes[0];
+        for (uint32_t e = 0; e < p->element_count; e++) {
+            if (tandem_bpmn_element_find(p, p->elements[e].id) != e) {
+                return (void *)1;
+            }
+        }
+        tandem_bpmn_free(r);
+    }
+    return NULL;
+}
+
+static void test_concurrent_parses(void)
+{
+    size_t len = 0;
+    char *xml = fixture("two-tasks-bpmn2-prefix.bpmn", &len);
+    pthread_t threads[4];
+    for (size_t i = 0; i < 4; i++) {
+        CHECK(pthread_create(&threads[i], NULL, parse_repeatedly, xml) == 0);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        void *result = (void *)1;
+        CHECK(pthread_join(threads[i], &result) == 0);
+        CHECK(result == NULL);
+    }
     free(xml);
 }
 
@@ -688,6 +755,79 @@ static void test_mutations_never_crash(void)
     CHECK(ok < iterations);
 }
 
+/* ---- out of memory ------------------------------------------------------ */
+
+/* libxml2's allocator, failing after a count like the arena's hook. */
+static long xml_fail_after = -1;
+
+static bool xml_injected_failure(void)
+{
+    if (xml_fail_after == 0) {
+        return true;
+    }
+    if (xml_fail_after > 0) {
+        xml_fail_after--;
+    }
+    return false;
+}
+
+static void *oom_malloc(size_t size)
+{
+    return xml_injected_failure() ? NULL : malloc(size);
+}
+
+static void *oom_realloc(void *p, size_t size)
+{
+    return xml_injected_failure() ? NULL : realloc(p, size);
+}
+
+static char *oom_strdup(const char *s)
+{
+    return xml_injected_failure() ? NULL : strdup(s);
+}
+
+/* Every allocation of a parse fails in turn, in libxml2 and in the arena:
+ * each gives TANDEM_ENOMEM with a message, never a crash, a leak (under the
+ * sanitizer build) or a misleading "invalid" answer. */
+static void test_out_of_memory(void)
+{
+    static const char *const names[] = {"one-task.bpmn", "two-tasks-bpmn2-prefix.bpmn",
+                                        "default-namespace-collaboration.bpmn"};
+    CHECK(xmlMemSetup(free, oom_malloc, oom_realloc, oom_strdup) == 0);
+    for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+        size_t len = 0;
+        char *xml = fixture(names[f], &len);
+        tandem_bpmn_free(parse_ok(xml, len)); /* libxml2's one-time set-up succeeds */
+        for (int mode = 0; mode < 2; mode++) {
+            long n = 0;
+            for (;; n++) {
+                CHECK(n < 100000);
+                if (mode == 0) {
+                    xml_fail_after = n;
+                } else {
+                    bpmn_arena_fail_after(n);
+                }
+                tandem_bpmn_resource *r = NULL;
+                tandem_diag d = {0};
+                int rc = tandem_bpmn_parse(xml, len, "oom.bpmn", &r, &d);
+                xml_fail_after = -1;
+                bpmn_arena_fail_after(-1);
+                if (rc == TANDEM_OK) {
+                    CHECK(r != NULL && r->process_count >= 1);
+                    tandem_bpmn_free(r);
+                    break;
+                }
+                CHECK(r == NULL);
+                CHECK_MSG(rc == TANDEM_ENOMEM, "%s after %ld allocations (%s): %s", names[f], n,
+                          mode == 0 ? "libxml2" : "arena", tandem_diag_text(&d));
+                CHECK_STREQ("oom.bpmn: out of memory while parsing", d.message);
+            }
+            CHECK(n > 5); /* the failures were really injected */
+        }
+        free(xml);
+    }
+}
+
 /* ---- digest ------------------------------------------------------------- */
 
 static void hex(const tandem_bpmn_digest *d, char out[65])
@@ -745,12 +885,32 @@ static void test_digest(void)
     free(xml);
 }
 
+/* docs/BPMN.md carries the generated tables verbatim. */
+static void test_doc_table_matches_rules(void)
+{
+    size_t len = 0;
+    char *doc = fixture("../../../docs/BPMN.md", &len);
+    tandem_buf table = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_bpmn_doc_table(&table));
+    CHECK_OK(tandem_buf_append(&table, "", 1));
+    const char *generated = (const char *)table.data;
+    CHECK_CONTAINS(generated, "| `serviceTask` | executed |");
+    CHECK_CONTAINS(generated, "| `exclusiveGateway` | refused: not supported yet |");
+    CHECK_CONTAINS(generated, "| `zeebe:taskDefinition` | serviceTask | read |");
+    CHECK_MSG(strstr(doc, generated) != NULL, "docs/BPMN.md lacks the generated tables:\n%s",
+              generated);
+    tandem_buf_free(&table);
+    free(doc);
+}
+
 static const tandem_test cases[] = {
     {"one_task_model", test_one_task_model},
     {"bpmn2_prefix_and_modelling_elements", test_bpmn2_prefix_and_modelling_elements},
     {"default_namespace_and_several_processes", test_default_namespace_and_several_processes},
     {"minimal_and_implicit_end", test_minimal_and_implicit_end},
     {"large_process_lookups", test_large_process_lookups},
+    {"utf16_resource", test_utf16_resource},
+    {"concurrent_parses", test_concurrent_parses},
     {"refused_process_children", test_refused_process_children},
     {"refused_gateway_fixture", test_refused_gateway_fixture},
     {"refused_event_definitions_and_markers", test_refused_event_definitions_and_markers},
@@ -764,7 +924,9 @@ static const tandem_test cases[] = {
     {"size_limit", test_size_limit},
     {"deep_nesting_refused", test_deep_nesting_refused},
     {"mutations_never_crash", test_mutations_never_crash},
+    {"out_of_memory", test_out_of_memory},
     {"digest", test_digest},
+    {"doc_table_matches_rules", test_doc_table_matches_rules},
     {NULL, NULL},
 };
 
