@@ -29,6 +29,7 @@ typedef struct harness {
     /* every record ever produced, encoded, for full replays */
     tandem_buf log;
     uint32_t log_count;
+    uint64_t commands; /* processed so far */
 } harness;
 
 static inline tandem_kv *harness_kv(void)
@@ -159,6 +160,11 @@ static inline const tandem_engine_output *process(harness *h, tandem_record *cmd
     h->next_position = last + 1;
     replicate(h, &h->out, last);
     log_batch(h, &h->out);
+    /* A digest reads the whole state: every command while it is small, then
+     * every 64th, so long soaks stay linear. */
+    if (++h->commands > 2000 && h->commands % 64 != 0) {
+        return &h->out;
+    }
     uint64_t a[2], b[2];
     harness_digest(h->kv, a);
     harness_digest(h->replica, b);
