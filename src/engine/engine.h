@@ -219,9 +219,10 @@ int tandem_engine_due(tandem_engine *engine, tandem_kv_txn *txn, uint64_t now_ms
  * DISTRIBUTING not yet ACKNOWLEDGED) that has a retry time in
  * (since_ms, now_ms]. Retry times of a distribution written at t are t + 1 s,
  * t + 3 s, t + 7 s, ... (the interval doubling up to 10 s, then every 10 s).
- * The caller passes as since_ms the now_ms of its last successful call (0
- * after a start: every pending distribution whose first retry time passed is
- * sent again at once, so distribution resumes after a restart). At most
+ * The caller passes as since_ms the now_ms of its last successful call, or
+ * 0 after a start: then every pending distribution is sent again at once
+ * (what was in flight died with the process), so distribution resumes
+ * right after a restart. At most
  * TANDEM_ENGINE_RESENDS_MAX sends in out->sends (record_count is 0). Reads
  * only; pure. *next_due_ms (may be NULL) receives the earliest retry time
  * after now_ms, INT64_MAX when nothing is pending.

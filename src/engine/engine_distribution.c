@@ -444,7 +444,9 @@ int engine_resend_scan(tandem_engine *e, tandem_kv_txn *txn, uint64_t since_ms, 
         uint32_t partition_id = (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 |
                                 (uint32_t)kb[10] << 8 | (uint32_t)kb[11];
         uint64_t sent_ms = engine_load_be64(v.data);
-        if (next_retry_ms(sent_ms, since_ms) <= now_ms &&
+        /* since 0: the first call after a start, when whatever was in
+         * flight was lost with the process */
+        if ((since_ms == 0 || next_retry_ms(sent_ms, since_ms) <= now_ms) &&
             out->send_count < TANDEM_ENGINE_RESENDS_MAX) {
             rc = resend_one(e, txn, key, partition_id, now_ms, out, diag);
             if (rc != 0) {

@@ -350,6 +350,8 @@ static void test_resend_after_interval(void)
     CHECK_EQ_I64((int64_t)(t0 + 35000), next);
     /* after a restart (since 0) everything pending goes out at once */
     CHECK_EQ_U64(2, resends(p1, 0, t0 + 40000, &out, &next));
+    CHECK_EQ_U64(2, resends(p1, 0, t0 + 1, &out, &next)); /* even before the first retry time */
+    CHECK_EQ_I64((int64_t)(t0 + 1000), next);
     keep_sends(&c, &out);
     /* partition 2 gets it and acknowledges; then only partition 3 is retried */
     deliver(&c, send_to(&c, 2, TANDEM_VALUE_DEPLOYMENT));
