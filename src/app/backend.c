@@ -406,9 +406,13 @@ static void op_create(void *ctx, const tandem_gateway_create_request *req,
         pending_free(p);
         return;
     }
-    /* processes are deployed on partition 1 only until deployment
-     * distribution exists, so instances are created there */
-    submit(b, 0, p, TANDEM_VALUE_PROCESS_INSTANCE_CREATION,
+    /* Round-robin over the partitions (DESIGN §1): definition keys are
+     * partition 1's and present on every partition once distributed. An
+     * instance asked for on a partition the deployment has not reached yet
+     * gets NOT_FOUND, as in Zeebe, and the client retries. */
+    backend *be = backend_of(b);
+    uint32_t slot = be->create_rr++ % b->slot_count;
+    submit(b, slot, p, TANDEM_VALUE_PROCESS_INSTANCE_CREATION,
            p->await ? TANDEM_INTENT_PROCESS_INSTANCE_CREATION_CREATE_WITH_AWAITING_RESULT
                     : TANDEM_INTENT_PROCESS_INSTANCE_CREATION_CREATE,
            TANDEM_KEY_NONE, &value, create_done);

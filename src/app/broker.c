@@ -352,7 +352,8 @@ static int open_partitions(broker *b, tandem_diag *diag)
         slot->next_due_ms = INT64_MAX;
         b->slot_count++; /* from here on shutdown releases what the slot holds */
         tandem_engine_config ecfg = {.partition_id = ids[i],
-                                     .table_base = broker_engine_table_base()};
+                                     .table_base = broker_engine_table_base(),
+                                     .partition_count = b->cfg->partition_count};
         rc = tandem_engine_create(&ecfg, &slot->engine, diag);
         if (rc != TANDEM_OK) {
             return rc;
@@ -452,6 +453,7 @@ int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
     }
     b->cfg = cfg;
     b->lock_fd = -1;
+    b->send = broker_io_send_local;
     tandem_log_set_level(cfg->log_level);
     int rc = uv_loop_init(&b->loop);
     if (rc != 0) {

@@ -103,6 +103,12 @@ typedef struct broker {
     tandem_counter *c_appends;
     tandem_counter *c_flushes;
     tandem_histogram *h_flush;
+    /* Delivers a command to partition partition_id (a send of a committed
+     * round: distributed deployments, acknowledgements). Called on the I/O
+     * thread; the record is borrowed. A send that cannot be delivered is
+     * dropped (the engine repeats it). Local partitions only for now; the
+     * network transport will sit behind the same pointer. */
+    int (*send)(struct broker *b, uint32_t partition_id, const tandem_record *command);
 } broker;
 
 /* broker.c */
@@ -117,6 +123,10 @@ int broker_io_start(broker *b, tandem_diag *diag);
  * TANDEM_ECLOSED when stopping. On an error w stays the caller's. */
 int broker_io_submit(broker *b, work_item *w);
 void broker_io_view(broker *b, uint32_t slot, partition_view *out);
+/* broker.send for partitions of this broker: queues the command for the
+ * partition's next round. TANDEM_ENOENT for a partition not here,
+ * TANDEM_EFULL / TANDEM_ECLOSED as broker_io_submit, TANDEM_ENOMEM. */
+int broker_io_send_local(broker *b, uint32_t partition_id, const tandem_record *command);
 /* Tells the thread to finish, joins it, answers what it finished. */
 void broker_io_stop(broker *b);
 void broker_io_close_async(broker *b, uv_close_cb cb);

@@ -69,6 +69,72 @@ static void fail_item(work_item *w, int rc, const char *msg)
     snprintf(w->item.error, sizeof(w->item.error), "%s", msg);
 }
 
+static void send_done(broker *b, work_item *w)
+{
+    (void)b;
+    TANDEM_ASSERT(w != NULL && w->ctx == NULL);
+    if (w->item.rc != TANDEM_OK) {
+        /* the sender repeats it after its retry interval */
+        tandem_log(TANDEM_LOG_WARN, "a command for a partition was not processed", "detail",
+                   w->item.error, NULL);
+    }
+    tandem_item_free(&w->item);
+    free(w);
+}
+
+int broker_io_send_local(broker *b, uint32_t partition_id, const tandem_record *command)
+{
+    TANDEM_ASSERT(b != NULL && command != NULL);
+    TANDEM_ASSERT(command->record_type == TANDEM_RECORD_COMMAND);
+    uint32_t slot = UINT32_MAX;
+    for (uint32_t i = 0; i < b->slot_count; i++) {
+        if (b->slots[i].id == partition_id) {
+            slot = i;
+        }
+    }
+    if (slot == UINT32_MAX) {
+        return TANDEM_ENOENT;
+    }
+    work_item *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        return TANDEM_ENOMEM;
+    }
+    tandem_item_init(&w->item, TANDEM_ITEM_COMMAND);
+    int rc = tandem_buf_append(&w->item.payload, command->value, command->value_len);
+    w->item.command = *command;
+    w->item.command.value = NULL; /* the processor takes the value from payload */
+    w->item.command.ext = NULL;
+    w->item.command.ext_len = 0;
+    w->slot = slot;
+    w->done = send_done;
+    w->ctx = NULL;
+    if (rc == TANDEM_OK) {
+        rc = broker_io_submit(b, w);
+    }
+    if (rc != TANDEM_OK) {
+        tandem_item_free(&w->item);
+        free(w);
+    }
+    return rc;
+}
+
+/* Hands a committed round's sends to the broker's transport. */
+static void deliver_sends(broker *b, partition_slot *slot, const tandem_round_output *out)
+{
+    TANDEM_ASSERT(b != NULL && out != NULL);
+    TANDEM_ASSERT(b->send != NULL);
+    for (uint32_t i = 0; i < out->send_count; i++) {
+        int rc = b->send(b, out->sends[i].partition_id, &out->sends[i].command);
+        if (rc != TANDEM_OK) {
+            char detail[128];
+            snprintf(detail, sizeof(detail), "partition %u to partition %u: %s", slot->id,
+                     out->sends[i].partition_id, tandem_errname(rc));
+            tandem_log(TANDEM_LOG_WARN, "a send was dropped; it is repeated later", "detail",
+                       detail, NULL);
+        }
+    }
+}
+
 /* One round of one partition over its items (possibly none: due work). */
 static void run_slot_round(broker *b, uint32_t slot_index, tandem_item **items, size_t count)
 {
@@ -105,6 +171,9 @@ static void run_slot_round(broker *b, uint32_t slot_index, tandem_item **items, 
                                last_before);
     }
     slot->next_due_ms = report->out.next_due_ms;
+    if (rc == TANDEM_OK) {
+        deliver_sends(b, slot, &report->out);
+    }
     publish_view(b, slot);
     if (rc != TANDEM_OK || (report->out.type_count == 0 && report->out.result_count == 0)) {
         tandem_round_output_free(&report->out);

@@ -25,6 +25,9 @@ static const char *const table_names[TBL_COUNT] = {
     [TBL_JOB_BACKOFF] = "job_backoff",
     [TBL_INCIDENT] = "incident",
     [TBL_AWAIT] = "await_result",
+    [TBL_DEPLOYMENT] = "deployment",
+    [TBL_DISTRIBUTION] = "distribution",
+    [TBL_DISTRIBUTION_PENDING] = "distribution_pending",
 };
 _Static_assert(TBL_COUNT <= TANDEM_KV_TABLES_MAX, "the engine's tables fit the state");
 
@@ -140,11 +143,18 @@ int tandem_engine_create(const tandem_engine_config *config, tandem_engine **out
                                "engine: table base %u leaves no room for the engine's %u tables",
                                config->table_base, (unsigned)TBL_COUNT);
     }
+    if (config->partition_count > TANDEM_PARTITION_ID_MAX ||
+        (config->partition_count != 0 && config->partition_id > config->partition_count)) {
+        return tandem_diag_set(diag, TANDEM_EINVAL,
+                               "engine: partition id %u is not within the partition count %u",
+                               config->partition_id, config->partition_count);
+    }
     tandem_engine *e = calloc(1, sizeof(*e));
     if (e == NULL) {
         return tandem_diag_set(diag, TANDEM_ENOMEM, "engine: out of memory");
     }
     e->partition_id = config->partition_id;
+    e->partition_count = config->partition_count == 0 ? 1 : config->partition_count;
     e->table_base = config->table_base;
     tandem_buf_init(&e->scratch);
     tandem_buf_init(&e->unknown);
@@ -210,6 +220,8 @@ void tandem_engine_output_free(tandem_engine_output *out)
     free(out->type_offs);
     free(out->results);
     free(out->result_offs);
+    free(out->sends);
+    free(out->send_offs);
     tandem_buf_free(&out->bytes);
     memset(out, 0, sizeof(*out));
     out->response_index = -1;
@@ -222,6 +234,7 @@ static void output_reset(tandem_engine_output *out)
     out->record_count = 0;
     out->activatable_type_count = 0;
     out->result_count = 0;
+    out->send_count = 0;
     out->response_index = -1;
     tandem_buf_reset(&out->bytes);
 }
@@ -277,6 +290,9 @@ static void output_fix_views(tandem_engine_output *out)
     }
     for (uint32_t i = 0; i < out->result_count; i++) {
         out->results[i].record.value = bytes_at(out, out->result_offs[i].value);
+    }
+    for (uint32_t i = 0; i < out->send_count; i++) {
+        out->sends[i].command.value = bytes_at(out, out->send_offs[i].value);
     }
 }
 
@@ -537,6 +553,11 @@ static int dispatch(engine_ctx *ctx, const tandem_record *cmd)
             return engine_job_batch_activate(ctx, cmd);
         }
         break;
+    case TANDEM_VALUE_COMMAND_DISTRIBUTION:
+        if (cmd->intent == TANDEM_INTENT_COMMAND_DISTRIBUTION_ACKNOWLEDGE && !ctx->in_follow_up) {
+            return engine_distribution_ack(ctx, cmd);
+        }
+        break;
     default:
         break;
     }
@@ -652,6 +673,47 @@ int tandem_engine_due(tandem_engine *engine, tandem_kv_txn *txn, uint64_t now_ms
     output_fix_views(out);
     call_leave(engine);
     return rc;
+}
+
+int tandem_engine_resends(tandem_engine *engine, tandem_kv_txn *txn, uint64_t since_ms,
+                          uint64_t now_ms, tandem_engine_output *out, int64_t *next_due_ms,
+                          tandem_diag *diag)
+{
+    TANDEM_ASSERT(engine != NULL && txn != NULL && out != NULL);
+    TANDEM_ASSERT(since_ms <= now_ms);
+    output_reset(out);
+    call_enter(engine);
+    int rc = engine_resend_scan(engine, txn, since_ms, now_ms, out, next_due_ms, diag);
+    output_fix_views(out);
+    call_leave(engine);
+    return rc;
+}
+
+int engine_output_add_send(tandem_engine_output *out, uint32_t partition_id,
+                           const tandem_record *proto, tandem_sv value)
+{
+    TANDEM_ASSERT(out != NULL && proto != NULL);
+    TANDEM_ASSERT(proto->record_type == TANDEM_RECORD_COMMAND);
+    if (grow((void **)&out->sends, sizeof(*out->sends), (void **)&out->send_offs,
+             sizeof(*out->send_offs), &out->send_cap, out->send_count) != 0) {
+        return TANDEM_ENOMEM;
+    }
+    size_t off;
+    if (append_bytes(out, value.ptr, value.len, &off) != 0) {
+        return TANDEM_ENOMEM;
+    }
+    tandem_engine_send *s = &out->sends[out->send_count];
+    s->partition_id = partition_id;
+    s->command = *proto;
+    s->command.value = NULL; /* pointed at the bytes by output_fix_views */
+    s->command.value_len = value.len;
+    s->command.rejection_reason = NULL;
+    s->command.rejection_reason_len = 0;
+    s->command.ext = NULL;
+    s->command.ext_len = 0;
+    out->send_offs[out->send_count] = (engine_record_offsets){off, off, off};
+    out->send_count++;
+    return 0;
 }
 
 int engine_output_add_command(tandem_engine_output *out, const tandem_record *proto,

@@ -22,9 +22,19 @@
  * tandem_engine_due, which returns commands the leader appends and processes
  * like client commands.
  *
- * Scope of this version: one partition runs everything. Deployments are
- * processed where they arrive and get keys of that partition (partition 1
- * by routing); distribution of deployments to other partitions comes later.
+ * Distribution (DESIGN §1): a deployment is processed on the partition it
+ * arrives at (partition 1 by routing) and gets that partition's keys; the
+ * engine then writes COMMAND_DISTRIBUTION STARTED and one DISTRIBUTING per
+ * other partition, and returns in its output a *send* per other partition: a
+ * command for that partition (the deployment with its keys and versions,
+ * keyed by the distribution key). The receiver creates the processes with
+ * exactly those keys (once: a repeated one is only acknowledged) and returns
+ * a send of COMMAND_DISTRIBUTION ACKNOWLEDGE back; the distributing partition
+ * writes ACKNOWLEDGED, and FINISHED once every partition acknowledged. Sends
+ * are effects, released by the caller only after the round commits, and may
+ * be lost: tandem_engine_resends finds the pending ones to send again. The
+ * engine knows nothing of transports; the same send goes to the local
+ * partition or (later) to another broker.
  *
  * Ownership and threads: an engine is used by one thread (the partition's
  * loop). It owns a bounded cache of parsed process models, which only speeds
@@ -61,6 +71,13 @@
 #define TANDEM_ENGINE_MODEL_CACHE_MAX 64u
 /* Resources in one deployment. */
 #define TANDEM_ENGINE_DEPLOY_RESOURCES_MAX 64u
+/* Sends one tandem_engine_resends call returns; the others wait for their
+ * next retry time. */
+#define TANDEM_ENGINE_RESENDS_MAX 1024u
+/* Retry of an unacknowledged distribution: first after this long, then
+ * doubling up to the maximum, measured from the DISTRIBUTING event. */
+#define TANDEM_ENGINE_RESEND_FIRST_MS 1000u
+#define TANDEM_ENGINE_RESEND_MAX_MS   10000u
 
 /* ---- State tables -------------------------------------------------------- */
 
@@ -81,6 +98,9 @@ typedef struct tandem_engine_config {
     /* Index, in the state's table list, of the first name that
      * tandem_engine_tables returned (the others follow in order). */
     uint32_t table_base;
+    /* Partitions of the cluster (0 counts as 1): a deployment processed here
+     * is distributed to the others, 1..partition_count. */
+    uint32_t partition_count;
 } tandem_engine_config;
 
 /* Creates an engine. TANDEM_EINVAL naming the field for a bad config,
@@ -100,6 +120,14 @@ typedef struct tandem_engine_result {
     tandem_record record; /* PROCESS_INSTANCE_RESULT COMPLETED; not a log record */
 } tandem_engine_result;
 
+/* A command for another partition (or this one), to be delivered after the
+ * round that produced it committed. Delivery may fail or repeat: receivers
+ * de-duplicate by the command's key (the distribution key). */
+typedef struct tandem_engine_send {
+    uint32_t partition_id; /* the receiving partition */
+    tandem_record command; /* COMMAND, key = distribution key, no request ids */
+} tandem_engine_send;
+
 typedef struct tandem_engine_output {
     /* read-only: the batch to append, in order; records[0] is the command. */
     tandem_record *records;
@@ -117,14 +145,20 @@ typedef struct tandem_engine_output {
     /* read-only: results of awaited instances that completed in this batch. */
     tandem_engine_result *results;
     uint32_t result_count;
+    /* read-only: commands for partitions (distribution, acknowledgements),
+     * to deliver after the batch commits. */
+    tandem_engine_send *sends;
+    uint32_t send_count;
     /* private */
     uint32_t record_cap;
     uint32_t type_cap;
     uint32_t result_cap;
+    uint32_t send_cap;
     tandem_buf bytes; /* values, reasons and names the views above point into */
     struct tandem_engine_offsets_ *record_offs;
     size_t *type_offs;
     struct tandem_engine_offsets_ *result_offs;
+    struct tandem_engine_offsets_ *send_offs;
 } tandem_engine_output;
 
 /* An empty output; it grows on first use and keeps its memory. */
@@ -179,6 +213,23 @@ int tandem_engine_apply(tandem_engine *engine, tandem_kv_txn *txn, const tandem_
  */
 int tandem_engine_due(tandem_engine *engine, tandem_kv_txn *txn, uint64_t now_ms,
                       tandem_engine_output *out, int64_t *next_due_ms, tandem_diag *diag);
+
+/*
+ * The sends to repeat at now_ms: one per pending distribution (a
+ * DISTRIBUTING not yet ACKNOWLEDGED) that has a retry time in
+ * (since_ms, now_ms]. Retry times of a distribution written at t are t + 1 s,
+ * t + 3 s, t + 7 s, ... (the interval doubling up to 10 s, then every 10 s).
+ * The caller passes as since_ms the now_ms of its last successful call, or
+ * 0 after a start: then every pending distribution is sent again at once
+ * (what was in flight died with the process), so distribution resumes
+ * right after a restart. At most
+ * TANDEM_ENGINE_RESENDS_MAX sends in out->sends (record_count is 0). Reads
+ * only; pure. *next_due_ms (may be NULL) receives the earliest retry time
+ * after now_ms, INT64_MAX when nothing is pending.
+ */
+int tandem_engine_resends(tandem_engine *engine, tandem_kv_txn *txn, uint64_t since_ms,
+                          uint64_t now_ms, tandem_engine_output *out, int64_t *next_due_ms,
+                          tandem_diag *diag);
 
 /*
  * Whether a job of `type` is activatable in the state `txn` sees (read only).

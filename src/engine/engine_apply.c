@@ -488,9 +488,11 @@ int engine_apply_event(tandem_engine *e, tandem_kv_txn *txn, const tandem_record
         return apply_variable(e, txn, rec, diag);
     case TANDEM_VALUE_INCIDENT:
         return apply_incident(e, txn, rec, diag);
+    case TANDEM_VALUE_DEPLOYMENT:
+    case TANDEM_VALUE_COMMAND_DISTRIBUTION:
+        return engine_apply_distribution(e, txn, rec, diag);
     default:
-        /* DEPLOYMENT CREATED keeps nothing beyond its processes; records of
-         * other modules (probes) are not the engine's. */
+        /* records of other modules (probes) are not the engine's */
         return 0;
     }
 }

@@ -7,8 +7,9 @@
  * (no PROCESS CREATED); a changed one gets the next version.
  *
  * Deployments are processed on the partition that receives them and get its
- * keys; distributing them to the other partitions (COMMAND_DISTRIBUTION) is
- * later work.
+ * keys; then the DEPLOYMENT CREATED value (every process with its key and
+ * version, and the resources) is distributed to the other partitions
+ * (engine_distribution.c), which create the processes with those keys.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,10 @@ int engine_deploy(engine_ctx *ctx, const tandem_record *cmd)
 {
     TANDEM_ASSERT(ctx != NULL && cmd != NULL);
     TANDEM_ASSERT(cmd->intent == TANDEM_INTENT_DEPLOYMENT_CREATE);
+    if (cmd->key != TANDEM_KEY_NONE) {
+        /* only a distributed deployment carries a key: its deployment key */
+        return engine_deploy_distributed(ctx, cmd);
+    }
     tandem_deployment_value v;
     tandem_diag dd = {0};
     if (tandem_deployment_value_decode(cmd->value, cmd->value_len, &v, NULL, &dd) != 0) {
@@ -263,6 +268,14 @@ int engine_deploy(engine_ctx *ctx, const tandem_record *cmd)
         rc = assign_versions(ctx, res, procs, n);
         if (rc == 0) {
             rc = write_events(ctx, &v, res, procs, n, deployment_key);
+        }
+        if (rc == 0) {
+            /* DEPLOYMENT CREATED, the last record, is what the others get */
+            uint32_t created = ctx->out->record_count - 1;
+            TANDEM_ASSERT(ctx->out->records[created].key == deployment_key);
+            rc = engine_distribute(ctx, deployment_key, TANDEM_VALUE_DEPLOYMENT,
+                                   TANDEM_INTENT_DEPLOYMENT_CREATE,
+                                   engine_record_value(ctx, created));
         }
     }
     free_parsed(res, count);

@@ -8,6 +8,7 @@
  * engine_flow.c   process instance creation, element lifecycle, cancel
  * engine_job.c    job commands, job batch activation, time-driven commands
  * engine_json.c   variable documents (jansson)
+ * engine_distribution.c  command distribution: sends, receiving, acks, retry
  */
 #ifndef TANDEM_ENGINE_ENGINE_INT_H
 #define TANDEM_ENGINE_ENGINE_INT_H
@@ -18,19 +19,22 @@
 
 /* Tables, in the order of tandem_engine_tables. */
 enum engine_table {
-    TBL_META,            /* "key_next" -> u64 LE: next key counter of this partition */
-    TBL_PROCESS,         /* def key BE8 -> PROCESS value (with the XML) */
-    TBL_PROCESS_LATEST,  /* bpmnProcessId -> latest row (version, key, checksum) */
-    TBL_PROCESS_VERSION, /* bpmnProcessId 0x00 version BE4 -> def key BE8 */
-    TBL_ELEMENT,         /* element instance key BE8 -> element row */
-    TBL_ELEMENT_CHILD,   /* flow scope key BE8 + child key BE8 -> "" */
-    TBL_VARIABLE,        /* scope key BE8 + name -> variable row */
-    TBL_JOB,             /* job key BE8 -> job row */
-    TBL_JOB_ACTIVATABLE, /* type 0x00 job key BE8 -> "" */
-    TBL_JOB_DEADLINE,    /* deadline BE8 + job key BE8 -> "" */
-    TBL_JOB_BACKOFF,     /* recurring time BE8 + job key BE8 -> "" */
-    TBL_INCIDENT,        /* incident key BE8 -> INCIDENT value */
-    TBL_AWAIT,           /* process instance key BE8 -> await row */
+    TBL_META,                 /* "key_next" -> u64 LE: next key counter of this partition */
+    TBL_PROCESS,              /* def key BE8 -> PROCESS value (with the XML) */
+    TBL_PROCESS_LATEST,       /* bpmnProcessId -> latest row (version, key, checksum) */
+    TBL_PROCESS_VERSION,      /* bpmnProcessId 0x00 version BE4 -> def key BE8 */
+    TBL_ELEMENT,              /* element instance key BE8 -> element row */
+    TBL_ELEMENT_CHILD,        /* flow scope key BE8 + child key BE8 -> "" */
+    TBL_VARIABLE,             /* scope key BE8 + name -> variable row */
+    TBL_JOB,                  /* job key BE8 -> job row */
+    TBL_JOB_ACTIVATABLE,      /* type 0x00 job key BE8 -> "" */
+    TBL_JOB_DEADLINE,         /* deadline BE8 + job key BE8 -> "" */
+    TBL_JOB_BACKOFF,          /* recurring time BE8 + job key BE8 -> "" */
+    TBL_INCIDENT,             /* incident key BE8 -> INCIDENT value */
+    TBL_AWAIT,                /* process instance key BE8 -> await row */
+    TBL_DEPLOYMENT,           /* deployment key BE8 -> "" (the deployments this partition has) */
+    TBL_DISTRIBUTION,         /* distribution key BE8 -> COMMAND_DISTRIBUTION STARTED value */
+    TBL_DISTRIBUTION_PENDING, /* distribution key BE8 + partition BE4 -> sent at ms BE8 */
     TBL_COUNT
 };
 
@@ -72,6 +76,7 @@ typedef struct tandem_engine_offsets_ {
 
 struct tandem_engine {
     uint32_t partition_id;
+    uint32_t partition_count; /* >= 1 */
     uint32_t table_base;
     engine_arena arena;
     tandem_buf scratch; /* state row encoding */
@@ -225,6 +230,31 @@ typedef struct engine_def {
  * XML). TANDEM_ENOENT when the key is unknown. */
 int engine_model_get(engine_ctx *ctx, uint64_t def_key, engine_def *out);
 void engine_models_free(tandem_engine *e);
+
+/* ---- engine_distribution.c ---------------------------------------------- */
+
+/* Adds a send of a command (value encoded by `encode`) to the output. */
+int engine_add_send(engine_ctx *ctx, uint32_t partition_id, uint8_t value_type, uint16_t intent,
+                    uint64_t key, engine_encode_fn encode, const void *value);
+/* Distributes the command (value_type, intent, value) under `key` to every
+ * other partition: STARTED, DISTRIBUTING per partition, a send each. */
+int engine_distribute(engine_ctx *ctx, uint64_t key, uint8_t value_type, uint16_t intent,
+                      tandem_sv value);
+/* Acknowledges a distributed command to the partition of its key. */
+int engine_acknowledge(engine_ctx *ctx, const tandem_record *cmd);
+/* DEPLOYMENT CREATE carrying a distribution key: the processes with the
+ * given keys and versions, once. */
+int engine_deploy_distributed(engine_ctx *ctx, const tandem_record *cmd);
+/* COMMAND_DISTRIBUTION ACKNOWLEDGE. */
+int engine_distribution_ack(engine_ctx *ctx, const tandem_record *cmd);
+int engine_resend_scan(tandem_engine *e, tandem_kv_txn *txn, uint64_t since_ms, uint64_t now_ms,
+                       tandem_engine_output *out, int64_t *next_due_ms, tandem_diag *diag);
+/* Applies COMMAND_DISTRIBUTION events and DEPLOYMENT CREATED. */
+int engine_apply_distribution(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
+                              tandem_diag *diag);
+/* Adds a send outside a process call (tandem_engine_resends). */
+int engine_output_add_send(tandem_engine_output *out, uint32_t partition_id,
+                           const tandem_record *proto, tandem_sv value);
 
 /* ---- engine_flow.c ------------------------------------------------------- */
 

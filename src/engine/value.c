@@ -518,6 +518,15 @@ static const field_desc incident_fields[] = {
     F(T, 10, KIND_STR, tenant_id, 0),
 };
 #undef T
+
+#define T tandem_command_distribution_value
+static const field_desc command_distribution_fields[] = {
+    F(T, 1, KIND_U32, partition_id, 0),
+    F(T, 2, KIND_U32, value_type, 0),
+    F(T, 3, KIND_U32, intent, 0),
+    F(T, 4, KIND_BYTES, command_value, 0),
+};
+#undef T
 #undef F
 
 #define VALUE_DESC_(name)                                                                          \

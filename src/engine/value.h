@@ -236,10 +236,22 @@ typedef struct tandem_incident_value {
     tandem_sv unknown;
 } tandem_incident_value;
 
+/* COMMAND_DISTRIBUTION (STARTED, DISTRIBUTING, ACKNOWLEDGE, ACKNOWLEDGED,
+ * FINISHED): one command of the distributing partition carried to others. */
+typedef struct tandem_command_distribution_value {
+    /* DISTRIBUTING, ACKNOWLEDGE, ACKNOWLEDGED: the receiving partition;
+     * STARTED, FINISHED: the distributing one. */
+    uint32_t partition_id;
+    uint32_t value_type;     /* of the distributed command */
+    uint32_t intent;         /* of the distributed command */
+    tandem_sv command_value; /* STARTED only: the distributed command's value */
+    tandem_sv unknown;
+} tandem_command_distribution_value;
+
 /*
  * For each struct X above (deployment, process, process_instance,
  * process_instance_creation, process_instance_result, job, job_batch,
- * variable, incident):
+ * variable, incident, command_distribution):
  *
  *   void tandem_X_value_init(tandem_X_value *v);
  *       every field to its default (keys NONE, times NONE, views empty).
@@ -259,7 +271,8 @@ typedef struct tandem_incident_value {
     X(job)                                                                                         \
     X(job_batch)                                                                                   \
     X(variable)                                                                                    \
-    X(incident)
+    X(incident)                                                                                    \
+    X(command_distribution)
 
 #define TANDEM_VALUE_DECLARE_(name)                                                                \
     void tandem_##name##_value_init(tandem_##name##_value *v);                                     \

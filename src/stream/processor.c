@@ -22,11 +22,13 @@ struct tandem_processor {
     uint32_t entry_size_bytes_max;
     uint64_t next_position;
     uint64_t last_timestamp_ms;
-    tandem_engine_output out;  /* reused for every command */
-    tandem_engine_output due;  /* reused for the due commands */
-    tandem_buf batches;        /* the round's encoded batches, back to back */
-    size_t *batch_ends;        /* end offset of each batch in `batches` */
-    tandem_item **batch_items; /* the item of each batch, NULL for due commands */
+    tandem_engine_output out;    /* reused for every command */
+    tandem_engine_output due;    /* reused for the due commands */
+    tandem_engine_output resend; /* reused for the re-sends */
+    uint64_t resend_since_ms;    /* now of the last committed (or empty) round; 0 at start */
+    tandem_buf batches;          /* the round's encoded batches, back to back */
+    size_t *batch_ends;          /* end offset of each batch in `batches` */
+    tandem_item **batch_items;   /* the item of each batch, NULL for due commands */
     size_t batch_cap;
     size_t batch_count;
 };
@@ -57,6 +59,7 @@ void tandem_round_output_init(tandem_round_output *out)
     memset(out, 0, sizeof(*out));
     tandem_buf_init(&out->types);
     tandem_buf_init(&out->result_bytes);
+    tandem_buf_init(&out->send_bytes);
     out->next_due_ms = INT64_MAX;
 }
 
@@ -67,7 +70,9 @@ void tandem_round_output_free(tandem_round_output *out)
     }
     tandem_buf_free(&out->types);
     tandem_buf_free(&out->result_bytes);
+    tandem_buf_free(&out->send_bytes);
     free(out->results);
+    free(out->sends);
     memset(out, 0, sizeof(*out));
 }
 
@@ -75,8 +80,10 @@ static void round_output_reset(tandem_round_output *out)
 {
     tandem_buf_reset(&out->types);
     tandem_buf_reset(&out->result_bytes);
+    tandem_buf_reset(&out->send_bytes);
     out->type_count = 0;
     out->result_count = 0;
+    out->send_count = 0;
     out->next_due_ms = INT64_MAX;
 }
 
@@ -119,6 +126,7 @@ int tandem_processor_create(tandem_partition *p, tandem_engine *engine,
     pr->next_position = next_position;
     tandem_engine_output_init(&pr->out);
     tandem_engine_output_init(&pr->due);
+    tandem_engine_output_init(&pr->resend);
     tandem_buf_init(&pr->batches);
     *out = pr;
     return TANDEM_OK;
@@ -131,6 +139,7 @@ void tandem_processor_destroy(tandem_processor *pr)
     }
     tandem_engine_output_free(&pr->out);
     tandem_engine_output_free(&pr->due);
+    tandem_engine_output_free(&pr->resend);
     tandem_buf_free(&pr->batches);
     free(pr->batch_ends);
     free(pr->batch_items);
@@ -215,12 +224,47 @@ static int add_result(tandem_round_output *out, const tandem_engine_result *r)
     return TANDEM_OK;
 }
 
+/* Sends are copied like results (offsets until the fix-up). */
+static int add_send(tandem_round_output *out, const tandem_engine_send *s)
+{
+    TANDEM_ASSERT(out != NULL && s != NULL);
+    TANDEM_ASSERT(s->command.record_type == TANDEM_RECORD_COMMAND);
+    if (out->send_count == out->send_cap) {
+        uint32_t cap = out->send_cap == 0 ? 8 : out->send_cap * 2;
+        tandem_engine_send *sends = realloc(out->sends, cap * sizeof(*sends));
+        if (sends == NULL) {
+            return TANDEM_ENOMEM;
+        }
+        out->sends = sends;
+        out->send_cap = cap;
+    }
+    tandem_engine_send *dst = &out->sends[out->send_count];
+    *dst = *s;
+    size_t off = out->send_bytes.len;
+    int rc = tandem_buf_append(&out->send_bytes, s->command.value, s->command.value_len);
+    if (rc != TANDEM_OK) {
+        return rc;
+    }
+    dst->command.value = (const uint8_t *)(uintptr_t)off; /* offset until fix-up */
+    dst->command.rejection_reason = NULL;
+    dst->command.rejection_reason_len = 0;
+    dst->command.ext = NULL;
+    dst->command.ext_len = 0;
+    out->send_count++;
+    return TANDEM_OK;
+}
+
 static void fix_results(tandem_round_output *out)
 {
     for (uint32_t i = 0; i < out->result_count; i++) {
         uintptr_t off = (uintptr_t)out->results[i].record.value;
         out->results[i].record.value =
             out->results[i].record.value_len > 0 ? out->result_bytes.data + off : NULL;
+    }
+    for (uint32_t i = 0; i < out->send_count; i++) {
+        uintptr_t off = (uintptr_t)out->sends[i].command.value;
+        out->sends[i].command.value =
+            out->sends[i].command.value_len > 0 ? out->send_bytes.data + off : NULL;
     }
 }
 
@@ -262,6 +306,9 @@ static int take_output(tandem_processor *pr, const tandem_engine_output *eo, tan
     }
     for (uint32_t i = 0; i < eo->result_count && rc == TANDEM_OK; i++) {
         rc = add_result(out, &eo->results[i]);
+    }
+    for (uint32_t i = 0; i < eo->send_count && rc == TANDEM_OK; i++) {
+        rc = add_send(out, &eo->sends[i]);
     }
     pr->next_position += eo->record_count;
     return rc;
@@ -334,10 +381,21 @@ static int process_all(tandem_processor *pr, tandem_kv_txn *txn, tandem_item **i
                        uint64_t ts, tandem_round_output *out, int *fatal, tandem_diag *diag)
 {
     uint32_t partition_id = (uint32_t)tandem_partition_id(pr->partition);
-    int rc = tandem_engine_due(pr->engine, txn, ts, &pr->due, &out->next_due_ms, diag);
+    int64_t resend_due_ms = INT64_MAX;
+    int rc = tandem_engine_resends(pr->engine, txn, pr->resend_since_ms, ts, &pr->resend,
+                                   &resend_due_ms, diag);
+    for (uint32_t i = 0; i < pr->resend.send_count && rc == TANDEM_OK; i++) {
+        rc = add_send(out, &pr->resend.sends[i]);
+    }
+    if (rc == TANDEM_OK) {
+        rc = tandem_engine_due(pr->engine, txn, ts, &pr->due, &out->next_due_ms, diag);
+    }
     if (rc != TANDEM_OK) {
         *fatal = rc;
         return STEP_FATAL;
+    }
+    if (resend_due_ms < out->next_due_ms) {
+        out->next_due_ms = resend_due_ms;
     }
     for (uint32_t i = 0; i < pr->due.record_count; i++) {
         tandem_record cmd = pr->due.records[i];
@@ -454,7 +512,9 @@ int tandem_processor_round(tandem_processor *pr, tandem_item **items, size_t cou
             return fatal;
         }
         if (pr->batch_count == 0) {
-            tandem_partition_round_abort(pr->partition, txn); /* nothing happened */
+            tandem_partition_round_abort(pr->partition, txn); /* nothing written */
+            fix_results(out);                                 /* re-sends may go out */
+            pr->resend_since_ms = ts;
             return TANDEM_OK;
         }
         rc = append_all(pr, txn, diag);
@@ -463,6 +523,7 @@ int tandem_processor_round(tandem_processor *pr, tandem_item **items, size_t cou
         }
         fix_results(out);
         pr->last_timestamp_ms = ts;
+        pr->resend_since_ms = ts;
         return TANDEM_OK;
     }
     /* every restart took one command out; more than the bound means the

@@ -17,6 +17,14 @@
  * failure is fatal: the round fails, the partition stops, the caller stops
  * the broker.
  *
+ * Sends (commands for partitions: distributed deployments, their
+ * acknowledgements) come out of a round in its output, and only of a round
+ * that committed: the caller delivers them through whatever transport
+ * reaches the partition (the local broker's queue, later the network). A
+ * round also asks the engine for the sends to repeat (pending distributions
+ * past a retry time), so a lost send is repeated until acknowledged; after
+ * a restart every pending one is repeated at the first round.
+ *
  * Threads: one thread (the broker's I/O thread) owns a processor.
  */
 #ifndef TANDEM_STREAM_PROCESSOR_H
@@ -68,7 +76,13 @@ typedef struct tandem_round_output {
     uint32_t result_count;
     uint32_t result_cap;
     tandem_buf result_bytes;
-    /* Earliest time-driven work still pending, INT64_MAX when none. */
+    /* Commands to deliver to partitions (this one too), after this round
+     * committed; records view send_bytes. */
+    tandem_engine_send *sends;
+    uint32_t send_count;
+    uint32_t send_cap;
+    tandem_buf send_bytes;
+    /* Earliest time-driven work (or re-send) still pending, INT64_MAX when none. */
     int64_t next_due_ms;
 } tandem_round_output;
 

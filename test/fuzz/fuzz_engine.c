@@ -107,7 +107,7 @@ static uint64_t setup_command(uint8_t vt, uint16_t intent, uint64_t key, const t
 static void setup(void)
 {
     kv = open_state();
-    tandem_engine_config c = {1, 0};
+    tandem_engine_config c = {1, 0, 1};
     must(tandem_engine_create(&c, &engine, NULL) == 0);
     tandem_engine_output_init(&out);
     tandem_buf item = TANDEM_BUF_INIT, list = TANDEM_BUF_INIT, value = TANDEM_BUF_INIT;
@@ -201,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* Replay: the events alone, applied to the state before, give the same. */
     tandem_engine *follower;
-    tandem_engine_config c = {1, 0};
+    tandem_engine_config c = {1, 0, 1};
     must(tandem_engine_create(&c, &follower, NULL) == 0);
     must(tandem_kv_begin_write(kv, &t, NULL) == 0);
     digest(t, replayed);

@@ -141,7 +141,7 @@ static void replay_all(harness *h, uint64_t digest_out[2])
 {
     tandem_kv *kv = harness_kv();
     tandem_engine *e;
-    tandem_engine_config c = {1, 0};
+    tandem_engine_config c = {1, 0, 1};
     CHECK_OK(tandem_engine_create(&c, &e, NULL));
     tandem_kv_txn *t;
     CHECK_OK(tandem_kv_begin_write(kv, &t, NULL));
@@ -266,11 +266,11 @@ static void test_engine_config(void)
 {
     tandem_engine *e = NULL;
     tandem_diag d = {0};
-    tandem_engine_config c = {0, 0};
+    tandem_engine_config c = {0, 0, 1};
     CHECK_RC(TANDEM_EINVAL, tandem_engine_create(&c, &e, &d));
     CHECK_CONTAINS(d.message, "partition id 0 is out of range");
     CHECK(e == NULL);
-    c = (tandem_engine_config){1, TANDEM_KV_TABLES_MAX};
+    c = (tandem_engine_config){1, TANDEM_KV_TABLES_MAX, 1};
     CHECK_RC(TANDEM_EINVAL, tandem_engine_create(&c, &e, &d));
     CHECK_CONTAINS(d.message, "table base");
     uint32_t n = 0;
