@@ -2,21 +2,10 @@
 // @camunda8/orchestration-cluster-api) against a real tandem broker.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Camunda8 } from '@camunda8/sdk';
-import { oneTaskXml, startBroker } from './harness.mjs';
+import { oneTaskXml, restClient, startBroker } from './harness.mjs';
 
 let broker;
 let rest;
-
-function sdkFor(address) {
-  return new Camunda8({
-    CAMUNDA_AUTH_STRATEGY: 'NONE',
-    ZEEBE_REST_ADDRESS: address,
-    CAMUNDA_REST_ADDRESS: address,
-    CAMUNDA_LOG_LEVEL: 'none',
-    ZEEBE_GRPC_ADDRESS: 'grpc://127.0.0.1:1',
-  });
-}
 
 async function raw(method, path, body, headers = {}) {
   const res = await fetch(`${broker.restAddress}${path}`, {
@@ -53,7 +42,7 @@ async function activate(type, requestTimeout, max = 10) {
 
 before(async () => {
   broker = await startBroker();
-  rest = sdkFor(broker.restAddress).getCamundaRestClient();
+  rest = restClient(broker.restAddress);
 });
 
 after(async () => {

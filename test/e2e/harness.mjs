@@ -1,5 +1,6 @@
 // Starts and stops a real tandem broker for the end-to-end tests: a data
 // directory and ports of its own, loopback only, stopped by its pid.
+import { Camunda8 } from '@camunda8/sdk';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -33,6 +34,18 @@ async function waitReady(url, child, limitMs = 30000) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} not ready within ${limitMs} ms`);
+}
+
+// The @camunda8/sdk REST client for a broker, without authentication (as the
+// SDK's own CI runs against an unprotected Camunda).
+export function restClient(address) {
+  return new Camunda8({
+    CAMUNDA_AUTH_STRATEGY: 'NONE',
+    ZEEBE_REST_ADDRESS: address,
+    CAMUNDA_REST_ADDRESS: address,
+    CAMUNDA_LOG_LEVEL: 'none',
+    ZEEBE_GRPC_ADDRESS: 'grpc://127.0.0.1:1',
+  }).getCamundaRestClient();
 }
 
 export async function startBroker({ extraYaml = '', dir } = {}) {

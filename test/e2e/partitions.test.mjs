@@ -4,24 +4,13 @@
 // every partition, and distribution survives a kill -9 and restart.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Camunda8 } from '@camunda8/sdk';
-import { oneTaskXml, startBroker } from './harness.mjs';
+import { oneTaskXml, restClient, startBroker } from './harness.mjs';
 
 const PARTITIONS = 3;
 process.env.TANDEM_CLUSTER_PARTITIONCOUNT = String(PARTITIONS);
 
 let broker;
 let rest;
-
-function sdkFor(address) {
-  return new Camunda8({
-    CAMUNDA_AUTH_STRATEGY: 'NONE',
-    ZEEBE_REST_ADDRESS: address,
-    CAMUNDA_REST_ADDRESS: address,
-    CAMUNDA_LOG_LEVEL: 'none',
-    ZEEBE_GRPC_ADDRESS: 'grpc://127.0.0.1:1',
-  });
-}
 
 const partitionOf = (key) => Number(BigInt(key) >> 51n);
 
@@ -41,7 +30,7 @@ async function createRetrying(req, limitMs = 5000) {
 
 before(async () => {
   broker = await startBroker();
-  rest = sdkFor(broker.restAddress).getCamundaRestClient();
+  rest = restClient(broker.restAddress);
 });
 
 after(async () => {
@@ -113,7 +102,7 @@ describe('partitions', () => {
     const dep = await rest.deployResources([{ name: 'later.bpmn', content: oneTaskXml('later', 'later-work') }]);
     await broker.kill();
     broker = await startBroker({ dir });
-    rest = sdkFor(broker.restAddress).getCamundaRestClient();
+    rest = restClient(broker.restAddress);
     // a deployment after the restart is distributed too
     const dep2 = await rest.deployResources([{ name: 'after.bpmn', content: oneTaskXml('after', 'after-work') }]);
     for (const [id, d] of [['later', dep], ['after', dep2], ['spread', null]]) {
