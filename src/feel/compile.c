@@ -21,6 +21,41 @@ const char *feel_node_name(unsigned kind)
     return kind < FN_COUNT ? node_names[kind] : "node";
 }
 
+/* Builds what evaluation would otherwise redo every time: number and string
+ * constants, and the built-in each called name refers to. */
+static int prepare(tandem_feel_expr *x, feel_node *n, tandem_diag *diag)
+{
+    TANDEM_ASSERT(x != NULL && n != NULL);
+    feel_eval e = {0};
+    e.arena = &x->arena;
+    e.diag = diag;
+    e.lim.string_bytes_max = SIZE_MAX;
+    e.lim.list_items_max = SIZE_MAX;
+    if (n->kind == FN_NUMBER) {
+        feel_num num;
+        int rc = feel_num_parse(n->text, n->text_len, false, &num);
+        if (rc != 0) {
+            return feel_diag_at(diag, TANDEM_EINVAL, x->src, x->src_len, n->pos,
+                                "number '%s' is out of range", n->text);
+        }
+        n->aux = (void *)feel_number(&e, num);
+    } else if (n->kind == FN_STRING) {
+        n->aux = (void *)feel_string(&e, n->text, n->text_len);
+    } else if (n->kind == FN_CALL && n->kids[0]->kind == FN_NAME) {
+        n->kids[0]->aux = (void *)feel_builtin_find(n->kids[0]->text, n->kids[0]->text_len);
+    }
+    if ((n->kind == FN_NUMBER || n->kind == FN_STRING) && n->aux == NULL) {
+        return tandem_diag_set(diag, TANDEM_ENOMEM, "out of memory compiling an expression");
+    }
+    for (uint32_t i = 0; i < n->nkids; i++) {
+        int rc = n->kids[i] != NULL ? prepare(x, n->kids[i], diag) : 0;
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int tandem_feel_compile(const char *src, size_t len, const tandem_feel_limits *limits,
                         tandem_feel_expr **out, tandem_diag *diag)
 {
@@ -69,6 +104,10 @@ int tandem_feel_compile(const char *src, size_t len, const tandem_feel_limits *l
         goto fail_expr;
     }
     TANDEM_ASSERT(e->root != NULL);
+    rc = prepare(e, e->root, diag);
+    if (rc != 0) {
+        goto fail_expr;
+    }
     *out = e;
     return 0;
 

@@ -187,4 +187,198 @@ struct tandem_feel_expr {
 int feel_parse(const char *src, size_t len, const feel_token *tokens, size_t count,
                uint32_t depth_max, feel_arena *arena, feel_node **root_out, tandem_diag *diag);
 
+/* ---- Numbers --------------------------------------------------------------
+ * The evaluator reaches numbers only through these calls, so the number type
+ * (FEEL's 34-digit decimal) sits behind one small seam. Errors: TANDEM_EINVAL
+ * (bad text, division by zero, outside the domain), TANDEM_ERANGE. */
+
+typedef struct feel_num {
+    double v; /* private */
+} feel_num;
+
+#define FEEL_NUM_TEXT_MAX 48
+
+int feel_num_parse(const char *text, size_t len, bool json, feel_num *out);
+feel_num feel_num_from_int(int64_t v);
+/* TANDEM_EINVAL with a fraction, TANDEM_ERANGE when it does not fit. */
+int feel_num_to_int64(feel_num n, int64_t *out);
+/* Canonical text like tandem_decimal_format; returns the length. */
+size_t feel_num_format(feel_num n, char *buf, size_t size);
+int feel_num_cmp(feel_num a, feel_num b);
+bool feel_num_is_integer(feel_num n);
+bool feel_num_is_negative(feel_num n);
+bool feel_num_is_zero(feel_num n);
+feel_num feel_num_negate(feel_num n);
+int feel_num_add(feel_num a, feel_num b, feel_num *out);
+int feel_num_sub(feel_num a, feel_num b, feel_num *out);
+int feel_num_mul(feel_num a, feel_num b, feel_num *out);
+int feel_num_div(feel_num a, feel_num b, feel_num *out);
+int feel_num_pow(feel_num a, feel_num b, feel_num *out);
+/* FEEL's modulo: the sign of the divisor. */
+int feel_num_mod(feel_num a, feel_num b, feel_num *out);
+int feel_num_sqrt(feel_num a, feel_num *out);
+int feel_num_ln(feel_num a, feel_num *out);
+int feel_num_exp(feel_num a, feel_num *out);
+
+typedef enum feel_rounding {
+    FEEL_ROUND_HALF_EVEN = 0,
+    FEEL_ROUND_HALF_UP,
+    FEEL_ROUND_HALF_DOWN,
+    FEEL_ROUND_UP,
+    FEEL_ROUND_DOWN,
+    FEEL_ROUND_CEILING,
+    FEEL_ROUND_FLOOR,
+} feel_rounding;
+
+/* To `scale` digits after the point (negative: tens, hundreds...). */
+int feel_num_round(feel_num a, int32_t scale, feel_rounding mode, feel_num *out);
+
+/* ---- Values ---------------------------------------------------------------
+ * Immutable, allocated from an arena (the evaluation's, or the variables'),
+ * shared freely by pointer. */
+
+typedef struct feel_value feel_value;
+typedef struct feel_eval feel_eval;
+
+typedef struct feel_entry {
+    const char *key; /* NUL-terminated */
+    uint32_t key_len;
+    const feel_value *value;
+} feel_entry;
+
+struct feel_builtin;
+
+struct feel_value {
+    uint8_t type; /* tandem_feel_type */
+    union {
+        bool b;
+        feel_num num;
+        struct {
+            const char *s; /* NUL-terminated */
+            uint32_t len;
+        } str;
+        struct {
+            const feel_value *const *items;
+            uint32_t n;
+        } list;
+        struct {
+            const feel_entry *entries; /* in insertion order, keys unique */
+            uint32_t n;
+        } ctx;
+        struct {
+            const feel_value *start, *end; /* NULL: unbounded */
+            uint8_t flags;                 /* FEEL_RANGE_START_CLOSED | FEEL_RANGE_END_CLOSED */
+        } range;
+        struct {
+            const struct feel_builtin *builtin; /* or NULL for a function literal */
+            const feel_node *def;               /* FN_FUNCDEF */
+            const struct feel_scope *closure;   /* scope of the definition */
+        } fn;
+    } u;
+};
+
+extern const feel_value feel_null;
+extern const feel_value feel_true;
+extern const feel_value feel_false;
+
+/* A scope: bindings from a context value or one name, then the outer scope. */
+typedef struct feel_scope {
+    const struct feel_scope *outer;
+    const feel_value *ctx; /* a context whose entries are in scope, or NULL */
+    const char *name;      /* a single binding when ctx is NULL */
+    const feel_value *value;
+} feel_scope;
+
+/* The state of one evaluation. */
+struct feel_eval {
+    feel_arena *arena;
+    const char *src; /* of the expression, for messages */
+    size_t src_len;
+    tandem_feel_eval_limits lim;
+    int64_t now_ms;
+    uint64_t steps;
+    uint64_t iterations;
+    uint32_t call_depth;
+    int error; /* sticky: a limit or out of memory ends the evaluation */
+    tandem_diag *diag;
+    tandem_feel_result *result; /* where warnings go */
+};
+
+/* Constructors: NULL (and e->error set) when out of memory or over a limit. */
+const feel_value *feel_bool(bool b);
+const feel_value *feel_number(feel_eval *e, feel_num n);
+const feel_value *feel_string(feel_eval *e, const char *s, size_t len);
+const feel_value *feel_list(feel_eval *e, const feel_value *const *items, size_t n);
+const feel_value *feel_context(feel_eval *e, const feel_entry *entries, size_t n);
+
+/* The entry `key` of a context, or NULL. */
+const feel_value *feel_ctx_get(const feel_value *ctx, const char *key, size_t key_len);
+/* Equality as `=` sees it: true/false, or NULL when not comparable. */
+const feel_value *feel_equals(const feel_value *a, const feel_value *b);
+/* Order of comparable values: -1/0/1 in *out, false when not comparable. */
+bool feel_compare(const feel_value *a, const feel_value *b, int *out);
+const char *feel_type_name(unsigned type);
+
+/* Adds a warning (first TANDEM_FEEL_WARNINGS_MAX kept) and returns feel_null. */
+const feel_value *feel_warn(feel_eval *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Sets the sticky error (first one wins) and returns NULL. */
+const feel_value *feel_fail(feel_eval *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Appends v as JSON. */
+int feel_value_json(const feel_value *v, tandem_buf *out);
+/* Builds a value from parsed JSON text (see tandem_feel_vars_from_json). */
+int feel_value_from_json(const char *json, size_t len, feel_arena *arena, const feel_value **out,
+                         tandem_diag *diag);
+
+/* ---- Evaluation and built-ins -------------------------------------------- */
+
+const feel_value *feel_eval_node(feel_eval *e, const feel_node *n, const feel_scope *scope);
+/* Counts `steps` of work done outside the tree walk (loops of built-ins);
+ * false with e->error set beyond steps_max. */
+bool feel_charge(feel_eval *e, uint64_t steps);
+/* Calls a function value with positional args (named: names[i] for each). */
+const feel_value *feel_call(feel_eval *e, const feel_value *fn, const feel_value *const *args,
+                            const char *const *names, uint32_t nargs, uint32_t pos);
+
+typedef const feel_value *(*feel_builtin_fn)(feel_eval *e, const feel_value *const *args,
+                                             uint32_t nargs);
+
+typedef struct feel_builtin {
+    const char *name;
+    const char *params[4];      /* parameter names, for named arguments */
+    uint8_t min_args, max_args; /* max 255: variadic */
+    feel_builtin_fn fn;
+} feel_builtin;
+
+/* Tables of one group each, ended by an entry with a NULL name. */
+extern const feel_builtin feel_builtins_string[];
+extern const feel_builtin feel_builtins_list[];
+extern const feel_builtin feel_builtins_misc[];
+
+/* Helpers of the built-ins: argument checks that warn with the function's
+ * name and return feel_null on a mismatch. */
+const feel_value *feel_bad_arg(feel_eval *e, const char *fn, uint32_t index, const char *expected,
+                               const feel_value *got);
+/* An integral number argument into *out; false when it is not one. */
+bool feel_int_arg(const feel_value *v, int64_t *out);
+/* Number of Unicode code points of a UTF-8 string. */
+size_t feel_utf8_count(const char *s, size_t len);
+/* Byte offset of code point `index` (clamped to len). */
+size_t feel_utf8_offset(const char *s, size_t len, size_t index);
+/* A list with room for n items, filled by the caller before use. */
+const feel_value **feel_items(feel_eval *e, size_t n);
+
+/* A growing list of values (arena memory). push returns false with e->error
+ * set when out of memory or over list_items_max. */
+typedef struct feel_list_builder {
+    const feel_value **items;
+    uint32_t n, cap;
+} feel_list_builder;
+bool feel_lb_push(feel_eval *e, feel_list_builder *lb, const feel_value *v);
+
+/* The built-in named `name`, or NULL. */
+const feel_builtin *feel_builtin_find(const char *name, size_t len);
+
 #endif

@@ -1,0 +1,489 @@
+/*
+ * value.c — FEEL values: constructors, equality and order, warnings, and the
+ * conversions from and to JSON.
+ */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/assert.h"
+#include "feel/feel_int.h"
+
+const feel_value feel_null = {.type = TANDEM_FEEL_NULL};
+const feel_value feel_true = {.type = TANDEM_FEEL_BOOLEAN, .u.b = true};
+const feel_value feel_false = {.type = TANDEM_FEEL_BOOLEAN, .u.b = false};
+
+const char *feel_type_name(unsigned type)
+{
+    static const char *const names[] = {
+        "null",
+        "boolean",
+        "number",
+        "string",
+        "list",
+        "context",
+        "range",
+        "function",
+        "date",
+        "time",
+        "date and time",
+        "days and time duration",
+        "years and months duration",
+    };
+    _Static_assert(sizeof(names) / sizeof(names[0]) == TANDEM_FEEL_YEARS_MONTHS_DURATION + 1,
+                   "one name per type");
+    return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
+}
+
+const feel_value *feel_warn(feel_eval *e, const char *fmt, ...)
+{
+    TANDEM_ASSERT(e != NULL && fmt != NULL);
+    tandem_feel_result *r = e->result;
+    if (r != NULL && r->warning_count < TANDEM_FEEL_WARNINGS_MAX) {
+        char buf[256];
+        va_list ap;
+        va_start(ap, fmt);
+        int len = vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        TANDEM_ASSERT(len >= 0);
+        size_t n = (size_t)len < sizeof(buf) ? (size_t)len : sizeof(buf) - 1;
+        /* Warnings are few and small: they bypass the memory limit by using
+         * the arena only when it has room; otherwise they are dropped. */
+        const char *w = feel_arena_strndup(e->arena, buf, n);
+        if (w != NULL) {
+            r->warnings[r->warning_count++] = w;
+        }
+    }
+    return &feel_null;
+}
+
+const feel_value *feel_fail(feel_eval *e, int code, const char *fmt, ...)
+{
+    TANDEM_ASSERT(e != NULL && code != 0);
+    if (e->error == 0) {
+        e->error = code;
+        va_list ap;
+        va_start(ap, fmt);
+        tandem_diag_vset(e->diag, code, fmt, ap);
+        va_end(ap);
+    }
+    return NULL;
+}
+
+static void *alloc(feel_eval *e, size_t size)
+{
+    TANDEM_ASSERT(e != NULL && e->arena != NULL);
+    void *p = feel_arena_alloc(e->arena, size);
+    if (p == NULL) {
+        if (e->arena->bytes_max != 0 && e->arena->used_bytes + size > e->arena->bytes_max) {
+            feel_fail(e, TANDEM_ETOOBIG, "evaluation needs more than %zu bytes of memory",
+                      e->arena->bytes_max);
+        } else {
+            feel_fail(e, TANDEM_ENOMEM, "out of memory during evaluation");
+        }
+    }
+    return p;
+}
+
+const feel_value *feel_bool(bool b)
+{
+    return b ? &feel_true : &feel_false;
+}
+
+const feel_value *feel_number(feel_eval *e, feel_num n)
+{
+    feel_value *v = alloc(e, sizeof(*v));
+    if (v != NULL) {
+        v->type = TANDEM_FEEL_NUMBER;
+        v->u.num = n;
+    }
+    return v;
+}
+
+const feel_value *feel_string(feel_eval *e, const char *s, size_t len)
+{
+    TANDEM_ASSERT(s != NULL || len == 0);
+    if (len > e->lim.string_bytes_max) {
+        return feel_fail(e, TANDEM_ETOOBIG, "a string of %zu bytes exceeds the limit of %zu bytes",
+                         len, e->lim.string_bytes_max);
+    }
+    feel_value *v = alloc(e, sizeof(*v));
+    char *copy = v != NULL ? alloc(e, len + 1) : NULL;
+    if (copy == NULL) {
+        return NULL;
+    }
+    if (len > 0) {
+        memcpy(copy, s, len);
+    }
+    copy[len] = '\0';
+    v->type = TANDEM_FEEL_STRING;
+    v->u.str.s = copy;
+    v->u.str.len = (uint32_t)len;
+    return v;
+}
+
+const feel_value *feel_list(feel_eval *e, const feel_value *const *items, size_t n)
+{
+    TANDEM_ASSERT(items != NULL || n == 0);
+    if (n > e->lim.list_items_max) {
+        return feel_fail(e, TANDEM_ETOOBIG, "a list of %zu items exceeds the limit of %zu items", n,
+                         e->lim.list_items_max);
+    }
+    feel_value *v = alloc(e, sizeof(*v));
+    const feel_value **copy = v != NULL && n > 0 ? alloc(e, n * sizeof(*copy)) : NULL;
+    if (v == NULL || (n > 0 && copy == NULL)) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        TANDEM_ASSERT(items[i] != NULL);
+        copy[i] = items[i];
+    }
+    v->type = TANDEM_FEEL_LIST;
+    v->u.list.items = copy;
+    v->u.list.n = (uint32_t)n;
+    return v;
+}
+
+const feel_value *feel_context(feel_eval *e, const feel_entry *entries, size_t n)
+{
+    TANDEM_ASSERT(entries != NULL || n == 0);
+    if (n > e->lim.list_items_max) {
+        return feel_fail(e, TANDEM_ETOOBIG,
+                         "a context of %zu entries exceeds the limit of %zu entries", n,
+                         e->lim.list_items_max);
+    }
+    feel_value *v = alloc(e, sizeof(*v));
+    feel_entry *copy = v != NULL && n > 0 ? alloc(e, n * sizeof(*copy)) : NULL;
+    if (v == NULL || (n > 0 && copy == NULL)) {
+        return NULL;
+    }
+    if (n > 0) {
+        memcpy(copy, entries, n * sizeof(*copy));
+    }
+    v->type = TANDEM_FEEL_CONTEXT;
+    v->u.ctx.entries = copy;
+    v->u.ctx.n = (uint32_t)n;
+    return v;
+}
+
+const feel_value *feel_ctx_get(const feel_value *ctx, const char *key, size_t key_len)
+{
+    TANDEM_ASSERT(ctx != NULL && ctx->type == TANDEM_FEEL_CONTEXT);
+    TANDEM_ASSERT(key != NULL);
+    for (uint32_t i = 0; i < ctx->u.ctx.n; i++) {
+        const feel_entry *en = &ctx->u.ctx.entries[i];
+        if (en->key_len == key_len && memcmp(en->key, key, key_len) == 0) {
+            return en->value;
+        }
+    }
+    return NULL;
+}
+
+static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c != 0) {
+        return c < 0 ? -1 : 1;
+    }
+    return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+bool feel_compare(const feel_value *a, const feel_value *b, int *out)
+{
+    TANDEM_ASSERT(a != NULL && b != NULL && out != NULL);
+    if (a->type != b->type) {
+        return false;
+    }
+    switch (a->type) {
+    case TANDEM_FEEL_NUMBER:
+        *out = feel_num_cmp(a->u.num, b->u.num);
+        return true;
+    case TANDEM_FEEL_STRING:
+        /* Code-point order: UTF-8 byte order is the same. */
+        *out = cmp_bytes(a->u.str.s, a->u.str.len, b->u.str.s, b->u.str.len);
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool deep_equal(const feel_value *a, const feel_value *b, bool *out);
+
+static bool list_equal(const feel_value *a, const feel_value *b, bool *out)
+{
+    TANDEM_ASSERT(a->type == TANDEM_FEEL_LIST && b->type == TANDEM_FEEL_LIST);
+    if (a->u.list.n != b->u.list.n) {
+        *out = false;
+        return true;
+    }
+    *out = true;
+    for (uint32_t i = 0; i < a->u.list.n && *out; i++) {
+        if (!deep_equal(a->u.list.items[i], b->u.list.items[i], out)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool ctx_equal(const feel_value *a, const feel_value *b, bool *out)
+{
+    TANDEM_ASSERT(a->type == TANDEM_FEEL_CONTEXT && b->type == TANDEM_FEEL_CONTEXT);
+    if (a->u.ctx.n != b->u.ctx.n) {
+        *out = false;
+        return true;
+    }
+    *out = true;
+    for (uint32_t i = 0; i < a->u.ctx.n && *out; i++) {
+        const feel_entry *en = &a->u.ctx.entries[i];
+        const feel_value *other = feel_ctx_get(b, en->key, en->key_len);
+        if (other == NULL) {
+            *out = false;
+        } else if (!deep_equal(en->value, other, out)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* false when a and b are not comparable. */
+static bool deep_equal(const feel_value *a, const feel_value *b, bool *out)
+{
+    TANDEM_ASSERT(a != NULL && b != NULL && out != NULL);
+    if (a->type == TANDEM_FEEL_NULL || b->type == TANDEM_FEEL_NULL) {
+        *out = a->type == b->type;
+        return true;
+    }
+    if (a->type != b->type) {
+        return false;
+    }
+    int c;
+    switch (a->type) {
+    case TANDEM_FEEL_BOOLEAN:
+        *out = a->u.b == b->u.b;
+        return true;
+    case TANDEM_FEEL_NUMBER:
+    case TANDEM_FEEL_STRING:
+        feel_compare(a, b, &c);
+        *out = c == 0;
+        return true;
+    case TANDEM_FEEL_LIST:
+        return list_equal(a, b, out);
+    case TANDEM_FEEL_CONTEXT:
+        return ctx_equal(a, b, out);
+    case TANDEM_FEEL_RANGE: {
+        bool s = true, en = true;
+        if (a->u.range.flags != b->u.range.flags) {
+            *out = false;
+            return true;
+        }
+        if ((a->u.range.start == NULL) != (b->u.range.start == NULL) ||
+            (a->u.range.end == NULL) != (b->u.range.end == NULL)) {
+            *out = false;
+            return true;
+        }
+        if (a->u.range.start != NULL && !deep_equal(a->u.range.start, b->u.range.start, &s)) {
+            return false;
+        }
+        if (a->u.range.end != NULL && !deep_equal(a->u.range.end, b->u.range.end, &en)) {
+            return false;
+        }
+        *out = s && en;
+        return true;
+    }
+    default:
+        *out = a == b;
+        return true;
+    }
+}
+
+const feel_value *feel_equals(const feel_value *a, const feel_value *b)
+{
+    bool eq = false;
+    if (!deep_equal(a, b, &eq)) {
+        return NULL;
+    }
+    return feel_bool(eq);
+}
+
+/* ---- JSON out ------------------------------------------------------------ */
+
+static int put_json_string(tandem_buf *out, const char *s, size_t len)
+{
+    TANDEM_ASSERT(out != NULL);
+    TANDEM_ASSERT(s != NULL || len == 0);
+    int rc = tandem_buf_put_u8(out, '"');
+    for (size_t i = 0; i < len && rc == 0; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            rc = tandem_buf_append(out, esc, 2);
+        } else if (c < 0x20) {
+            char esc[8];
+            int n = snprintf(esc, sizeof(esc), "\\u%04x", c);
+            rc = tandem_buf_append(out, esc, (size_t)n);
+        } else {
+            rc = tandem_buf_put_u8(out, c);
+        }
+    }
+    return rc != 0 ? rc : tandem_buf_put_u8(out, '"');
+}
+
+int feel_value_json(const feel_value *v, tandem_buf *out)
+{
+    TANDEM_ASSERT(v != NULL && out != NULL);
+    int rc = 0;
+    switch (v->type) {
+    case TANDEM_FEEL_BOOLEAN: {
+        const char *s = v->u.b ? "true" : "false";
+        return tandem_buf_append(out, s, strlen(s));
+    }
+    case TANDEM_FEEL_NUMBER: {
+        char buf[FEEL_NUM_TEXT_MAX];
+        size_t n = feel_num_format(v->u.num, buf, sizeof(buf));
+        TANDEM_ASSERT(n < sizeof(buf));
+        return tandem_buf_append(out, buf, n);
+    }
+    case TANDEM_FEEL_STRING:
+        return put_json_string(out, v->u.str.s, v->u.str.len);
+    case TANDEM_FEEL_LIST:
+        rc = tandem_buf_put_u8(out, '[');
+        for (uint32_t i = 0; i < v->u.list.n && rc == 0; i++) {
+            if (i > 0) {
+                rc = tandem_buf_put_u8(out, ',');
+            }
+            if (rc == 0) {
+                rc = feel_value_json(v->u.list.items[i], out);
+            }
+        }
+        return rc != 0 ? rc : tandem_buf_put_u8(out, ']');
+    case TANDEM_FEEL_CONTEXT:
+        rc = tandem_buf_put_u8(out, '{');
+        for (uint32_t i = 0; i < v->u.ctx.n && rc == 0; i++) {
+            const feel_entry *en = &v->u.ctx.entries[i];
+            if (i > 0) {
+                rc = tandem_buf_put_u8(out, ',');
+            }
+            if (rc == 0) {
+                rc = put_json_string(out, en->key, en->key_len);
+            }
+            if (rc == 0) {
+                rc = tandem_buf_put_u8(out, ':');
+            }
+            if (rc == 0) {
+                rc = feel_value_json(en->value, out);
+            }
+        }
+        return rc != 0 ? rc : tandem_buf_put_u8(out, '}');
+    default:
+        return tandem_buf_append(out, "null", 4);
+    }
+}
+
+/* ---- JSON in ------------------------------------------------------------- */
+
+static const feel_value *from_json(feel_eval *e, json_t *j, uint32_t depth);
+
+static const feel_value *from_json_object(feel_eval *e, json_t *j, uint32_t depth)
+{
+    TANDEM_ASSERT(json_is_object(j));
+    size_t n = json_object_size(j);
+    feel_entry *entries = n > 0 ? feel_arena_alloc(e->arena, n * sizeof(*entries)) : NULL;
+    if (n > 0 && entries == NULL) {
+        return feel_fail(e, TANDEM_ENOMEM, "out of memory reading JSON");
+    }
+    size_t i = 0;
+    const char *key;
+    json_t *val;
+    json_object_foreach(j, key, val)
+    {
+        TANDEM_ASSERT(i < n);
+        entries[i].key = feel_arena_strndup(e->arena, key, strlen(key));
+        entries[i].key_len = (uint32_t)strlen(key);
+        entries[i].value = from_json(e, val, depth + 1);
+        if (entries[i].key == NULL || entries[i].value == NULL) {
+            return feel_fail(e, TANDEM_ENOMEM, "out of memory reading JSON");
+        }
+        i++;
+    }
+    return feel_context(e, entries, n);
+}
+
+static const feel_value *from_json(feel_eval *e, json_t *j, uint32_t depth)
+{
+    TANDEM_ASSERT(j != NULL);
+    if (depth > TANDEM_FEEL_DEPTH_MAX_DEFAULT) {
+        return feel_fail(e, TANDEM_ETOOBIG, "JSON is nested deeper than %u levels",
+                         TANDEM_FEEL_DEPTH_MAX_DEFAULT);
+    }
+    switch (json_typeof(j)) {
+    case JSON_NULL:
+        return &feel_null;
+    case JSON_TRUE:
+        return &feel_true;
+    case JSON_FALSE:
+        return &feel_false;
+    case JSON_INTEGER:
+        return feel_number(e, feel_num_from_int(json_integer_value(j)));
+    case JSON_REAL: {
+        /* The shortest text that reads back as the double, so 0.1 stays 0.1. */
+        char buf[40];
+        int n = snprintf(buf, sizeof(buf), "%.17g", json_real_value(j));
+        for (int prec = 1; prec <= 17; prec++) {
+            n = snprintf(buf, sizeof(buf), "%.*g", prec, json_real_value(j));
+            if (strtod(buf, NULL) == json_real_value(j)) {
+                break;
+            }
+        }
+        feel_num num;
+        if (feel_num_parse(buf, (size_t)n, true, &num) != 0) {
+            return &feel_null;
+        }
+        return feel_number(e, num);
+    }
+    case JSON_STRING:
+        return feel_string(e, json_string_value(j), json_string_length(j));
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        const feel_value **items = n > 0 ? feel_arena_alloc(e->arena, n * sizeof(*items)) : NULL;
+        if (n > 0 && items == NULL) {
+            return feel_fail(e, TANDEM_ENOMEM, "out of memory reading JSON");
+        }
+        for (size_t i = 0; i < n; i++) {
+            if ((items[i] = from_json(e, json_array_get(j, i), depth + 1)) == NULL) {
+                return NULL;
+            }
+        }
+        return feel_list(e, items, n);
+    }
+    case JSON_OBJECT:
+        return from_json_object(e, j, depth);
+    }
+    TANDEM_UNREACHABLE();
+}
+
+int feel_value_from_json(const char *json, size_t len, feel_arena *arena, const feel_value **out,
+                         tandem_diag *diag)
+{
+    TANDEM_ASSERT(json != NULL || len == 0);
+    TANDEM_ASSERT(arena != NULL && out != NULL);
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (root == NULL) {
+        return tandem_diag_set(diag, TANDEM_EINVAL, "JSON %d:%d: %s", jerr.line, jerr.column,
+                               jerr.text);
+    }
+    feel_eval e = {0};
+    e.arena = arena;
+    e.diag = diag;
+    e.lim.string_bytes_max = SIZE_MAX;
+    e.lim.list_items_max = SIZE_MAX;
+    const feel_value *v = from_json(&e, root, 0);
+    json_decref(root);
+    if (v == NULL) {
+        TANDEM_ASSERT(e.error != 0);
+        return e.error;
+    }
+    *out = v;
+    return 0;
+}
