@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "feel/decimal.h"
 #include "feel/feel.h"
 
 /* ---- Arena ---------------------------------------------------------------
@@ -188,17 +189,20 @@ int feel_parse(const char *src, size_t len, const feel_token *tokens, size_t cou
                uint32_t depth_max, feel_arena *arena, feel_node **root_out, tandem_diag *diag);
 
 /* ---- Numbers --------------------------------------------------------------
- * The evaluator reaches numbers only through these calls, so the number type
- * (FEEL's 34-digit decimal) sits behind one small seam. Errors: TANDEM_EINVAL
- * (bad text, division by zero, outside the domain), TANDEM_ERANGE. */
+ * The evaluator reaches numbers only through these calls (number.c), thin
+ * wrappers of FEEL's 34-digit decimal (decimal.h), so the evaluator reads in
+ * FEEL's terms. Errors: TANDEM_EINVAL (bad text, division by zero, outside
+ * the domain), TANDEM_ERANGE. */
 
-typedef struct feel_num {
-    double v; /* private */
-} feel_num;
+typedef tandem_decimal feel_num;
 
-#define FEEL_NUM_TEXT_MAX 48
+#define FEEL_NUM_TEXT_MAX TANDEM_DECIMAL_TEXT_MAX
 
-int feel_num_parse(const char *text, size_t len, bool json, feel_num *out);
+/* lenient: what number("...") accepts (Java BigDecimal text); else a FEEL
+ * literal. */
+int feel_num_parse(const char *text, size_t len, bool lenient, feel_num *out);
+/* The shortest decimal that reads back as v (JSON numbers). */
+int feel_num_from_double(double v, feel_num *out);
 feel_num feel_num_from_int(int64_t v);
 /* TANDEM_EINVAL with a fraction, TANDEM_ERANGE when it does not fit. */
 int feel_num_to_int64(feel_num n, int64_t *out);

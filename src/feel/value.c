@@ -426,17 +426,9 @@ static const feel_value *from_json(feel_eval *e, json_t *j, uint32_t depth)
     case JSON_INTEGER:
         return feel_number(e, feel_num_from_int(json_integer_value(j)));
     case JSON_REAL: {
-        /* The shortest text that reads back as the double, so 0.1 stays 0.1. */
-        char buf[40];
-        int n = snprintf(buf, sizeof(buf), "%.17g", json_real_value(j));
-        for (int prec = 1; prec <= 17; prec++) {
-            n = snprintf(buf, sizeof(buf), "%.*g", prec, json_real_value(j));
-            if (strtod(buf, NULL) == json_real_value(j)) {
-                break;
-            }
-        }
+        /* The shortest decimal that reads back as the double: 0.1 stays 0.1. */
         feel_num num;
-        if (feel_num_parse(buf, (size_t)n, true, &num) != 0) {
+        if (feel_num_from_double(json_real_value(j), &num) != 0) {
             return &feel_null;
         }
         return feel_number(e, num);

@@ -49,6 +49,9 @@ static const char *ev(const char *src, const char *vars_json)
 #define EQ(expected, src)        CHECK_STREQ(expected, ev(src, NULL))
 #define EQV(expected, src, vars) CHECK_STREQ(expected, ev(src, vars))
 
+#define EQ(expected, src)        CHECK_STREQ(expected, ev(src, NULL))
+#define EQV(expected, src, vars) CHECK_STREQ(expected, ev(src, vars))
+
 static void test_arithmetic(void)
 {
     EQ("3", "1 + 2");
@@ -63,6 +66,13 @@ static void test_arithmetic(void)
     EQ("null", "1 + \"a\"");
     CHECK_CONTAINS(last_warning, "can't add a value of type number and a value of type string");
     EQ("null", "null + 1");
+    /* FEEL numbers are 34-digit decimals, not binary doubles. */
+    EQ("true", "0.1 + 0.2 = 0.3");
+    EQ("0.3333333333333333333333333333333333", "1 / 3");
+    EQ("1E+40", "10 ** 40");
+    EQ("12345678901234567890", "12345678901234567890");
+    EQ("1.1", "1.10");
+    EQV("0.3", "a + b", "{\"a\": 0.1, \"b\": 0.2}");
 }
 
 static void test_comparison_and_logic(void)
