@@ -1,0 +1,170 @@
+/*
+ * feel_cmd.c — `tandemctl feel` (see feel_cmd.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/feel_cmd.h"
+#include "base/assert.h"
+#include "base/buf.h"
+#include "feel/feel.h"
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    TANDEM_ASSERT(m >= 1 && m <= 12 && d >= 1 && d <= 31);
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3u : 9u)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    TANDEM_ASSERT(doe < 146097);
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Parses YYYY-MM-DDTHH:MM:SS[.fff][Z|+hh:mm|-hh:mm] into ms since the epoch
+ * (a missing zone means UTC). Returns 0 or -1. */
+static int parse_now(const char *s, int64_t *out_ms)
+{
+    TANDEM_ASSERT(s != NULL && out_ms != NULL);
+    int y, mo, d, h, mi, sec, n = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19 ||
+        mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 || h < 0 || mi < 0 ||
+        sec < 0) {
+        return -1;
+    }
+    const char *p = s + n;
+    int64_t ms = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+            if (digits < 3) {
+                ms = ms * 10 + (*p - '0');
+            }
+        }
+        for (; digits < 3; digits++) {
+            ms *= 10;
+        }
+    }
+    int64_t offset_s = 0;
+    if (*p == '+' || *p == '-') {
+        int oh, om, k = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 18 || om > 59) {
+            return -1;
+        }
+        offset_s = (*p == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+        p += 6;
+    } else if (*p == 'Z') {
+        p++;
+    }
+    if (*p != '\0') {
+        return -1;
+    }
+    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *out_ms = ((days * 86400 + h * 3600 + mi * 60 + sec) - offset_s) * 1000 + ms;
+    return 0;
+}
+
+/* "error: 1:5: msg" and the line of the expression with a caret. */
+static void print_error(FILE *err, const char *src, const char *msg)
+{
+    TANDEM_ASSERT(err != NULL && msg != NULL);
+    fprintf(err, "error: %s\n", msg);
+    unsigned line, col;
+    if (sscanf(msg, "%u:%u:", &line, &col) != 2 || line == 0 || col == 0) {
+        return;
+    }
+    const char *start = src;
+    for (unsigned l = 1; l < line && start != NULL; l++) {
+        start = strchr(start, '\n');
+        start = start != NULL ? start + 1 : NULL;
+    }
+    if (start == NULL) {
+        return;
+    }
+    size_t len = strcspn(start, "\n");
+    fprintf(err, "  %.*s\n  %*s^\n", (int)len, start, (int)(col - 1), "");
+}
+
+static int usage(FILE *err)
+{
+    fprintf(err, "usage: tandemctl feel EXPRESSION [--vars JSON] [--now DATE-TIME] [--tree]\n");
+    return 2;
+}
+
+int tandem_feel_cmd(int argc, char **argv, FILE *out, FILE *err)
+{
+    TANDEM_ASSERT(argv != NULL && out != NULL && err != NULL);
+    const char *src = NULL, *vars_json = NULL, *now = NULL;
+    int tree = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--vars") == 0 && i + 1 < argc) {
+            vars_json = argv[++i];
+        } else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
+            now = argv[++i];
+        } else if (strcmp(argv[i], "--tree") == 0) {
+            tree = 1;
+        } else if (src == NULL && (argv[i][0] != '-' || argv[i][1] == '\0' ||
+                                   (argv[i][1] >= '0' && argv[i][1] <= '9'))) {
+            src = argv[i];
+        } else {
+            return usage(err);
+        }
+    }
+    if (src == NULL) {
+        return usage(err);
+    }
+    if (src[0] == '=') {
+        src++;
+    }
+    tandem_feel_eval_opts opts = {0};
+    if (now != NULL && parse_now(now, &opts.now_ms) != 0) {
+        fprintf(err, "error: --now '%s' is not a date-time like 2024-05-01T12:00:00Z\n", now);
+        return 2;
+    }
+    int code = 1;
+    tandem_diag d;
+    tandem_diag_clear(&d);
+    tandem_feel_expr *expr = NULL;
+    tandem_feel_vars *vars = NULL;
+    tandem_feel_result r;
+    tandem_feel_result_init(&r);
+    tandem_buf b = TANDEM_BUF_INIT;
+    if (tandem_feel_compile(src, strlen(src), NULL, &expr, &d) != 0) {
+        print_error(err, src, tandem_diag_text(&d));
+        goto done;
+    }
+    if (vars_json != NULL &&
+        tandem_feel_vars_from_json(vars_json, strlen(vars_json), &vars, &d) != 0) {
+        fprintf(err, "error: --vars: %s\n", tandem_diag_text(&d));
+        goto done;
+    }
+    opts.vars = vars;
+    if (tree) {
+        if (tandem_feel_expr_dump(expr, &b) != 0) {
+            goto done;
+        }
+        fprintf(out, "%.*s\n", (int)b.len, (const char *)b.data);
+        code = 0;
+        goto done;
+    }
+    if (tandem_feel_eval(expr, &opts, &r, &d) != 0) {
+        fprintf(err, "error: %s\n", tandem_diag_text(&d));
+        goto done;
+    }
+    for (uint32_t i = 0; i < r.warning_count; i++) {
+        fprintf(err, "warning: %s\n", r.warnings[i]);
+    }
+    if (tandem_feel_result_json(&r, &b) != 0) {
+        fprintf(err, "error: out of memory\n");
+        goto done;
+    }
+    fprintf(out, "%.*s\n", (int)b.len, (const char *)b.data);
+    code = 0;
+done:
+    tandem_buf_free(&b);
+    tandem_feel_result_free(&r);
+    tandem_feel_vars_free(vars);
+    tandem_feel_expr_free(expr);
+    return code;
+}
