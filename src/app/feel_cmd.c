@@ -104,8 +104,8 @@ int tandem_feel_cmd(int argc, char **argv, FILE *out, FILE *err)
             now = argv[++i];
         } else if (strcmp(argv[i], "--tree") == 0) {
             tree = 1;
-        } else if (src == NULL && (argv[i][0] != '-' || argv[i][1] == '\0' ||
-                                   (argv[i][1] >= '0' && argv[i][1] <= '9'))) {
+        } else if (src == NULL && strncmp(argv[i], "--", 2) != 0) {
+            /* "-1", "-(3)" and "- x" are expressions; options start with "--". */
             src = argv[i];
         } else {
             return usage(err);

@@ -53,23 +53,134 @@ static const feel_value *fn_string_length(feel_eval *e, const feel_value *const 
     return feel_number(e, feel_num_from_int((int64_t)feel_utf8_count(STR(0).s, STR(0).len)));
 }
 
+/* Case mapping of the scripts users write names in: ASCII, Latin-1, Latin
+ * Extended-A, Greek and Cyrillic (what Java's toUpperCase/toLowerCase do
+ * there, except the few mappings that change length besides ß -> SS). */
+static uint32_t map_case(uint32_t c, bool upper)
+{
+    if (c < 0x80) {
+        if (upper && c >= 'a' && c <= 'z') {
+            return c - 32;
+        }
+        return !upper && c >= 'A' && c <= 'Z' ? c + 32 : c;
+    }
+    struct span {
+        uint32_t lo_upper, hi_upper;
+        int32_t delta;
+    };
+    static const struct span offsets[] = {
+        {0xC0, 0xD6, 32},   {0xD8, 0xDE, 32},   {0x391, 0x3A1, 32},
+        {0x3A3, 0x3AB, 32}, {0x410, 0x42F, 32}, {0x400, 0x40F, 80},
+    };
+    for (size_t k = 0; k < sizeof(offsets) / sizeof(offsets[0]); k++) {
+        const struct span *sp = &offsets[k];
+        if (!upper && c >= sp->lo_upper && c <= sp->hi_upper) {
+            return c + (uint32_t)sp->delta;
+        }
+        if (upper && c >= sp->lo_upper + (uint32_t)sp->delta &&
+            c <= sp->hi_upper + (uint32_t)sp->delta) {
+            return c - (uint32_t)sp->delta;
+        }
+    }
+    if (upper && c == 0xFF) {
+        return 0x178;
+    }
+    if (!upper && c == 0x178) {
+        return 0xFF;
+    }
+    if (upper && c == 0x3C2) {
+        return 0x3A3; /* final sigma */
+    }
+    /* Latin Extended-A: pairs, upper case first (even, or odd in two runs). */
+    bool odd_runs = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+    bool even_runs =
+        (c >= 0x100 && c <= 0x137 && c != 0x130 && c != 0x131) || (c >= 0x14A && c <= 0x177);
+    if (odd_runs || even_runs) {
+        bool is_upper = (c % 2 == 1) == odd_runs;
+        if (upper && !is_upper) {
+            return c - 1;
+        }
+        if (!upper && is_upper) {
+            return c + 1;
+        }
+    }
+    return c;
+}
+
+/* Decodes one UTF-8 sequence at s[*i] (invalid bytes pass through as is). */
+static uint32_t utf8_next(const char *s, size_t len, size_t *i, size_t *bytes)
+{
+    TANDEM_ASSERT(*i < len);
+    unsigned char c = (unsigned char)s[*i];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n <= 1 || *i + n > len) {
+        *bytes = 1;
+        (*i)++;
+        return n == 1 ? c : 0xFFFFFFFFu;
+    }
+    uint32_t cp = c & (0x7Fu >> n);
+    for (size_t k = 1; k < n; k++) {
+        unsigned char cc = (unsigned char)s[*i + k];
+        if ((cc & 0xC0) != 0x80) {
+            *bytes = 1;
+            (*i)++;
+            return 0xFFFFFFFFu;
+        }
+        cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    *bytes = n;
+    *i += n;
+    TANDEM_ASSERT(*i <= len);
+    return cp;
+}
+
+static size_t put_cp(char *out, uint32_t cp)
+{
+    TANDEM_ASSERT(cp < 0x110000);
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    out[0] = (char)(0xE0 | (cp >> 12));
+    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    TANDEM_ASSERT(cp < 0x10000);
+    return 3;
+}
+
 static const feel_value *change_case(feel_eval *e, const feel_value *const *args, bool upper)
 {
     NEED_STR(upper ? "upper case" : "lower case", 0);
-    const feel_value *v = feel_string(e, STR(0).s, STR(0).len);
-    if (v == NULL) {
-        return NULL;
+    const char *s = STR(0).s;
+    size_t len = STR(0).len;
+    /* ß -> SS doubles at most: 2 bytes become 2 bytes; others keep or
+     * shrink their length, so twice the input always fits. */
+    char *out = feel_arena_alloc(e->arena, 2 * len + 1);
+    if (out == NULL) {
+        return feel_fail(e, TANDEM_ENOMEM, "out of memory during evaluation");
     }
-    /* ASCII letters only; other scripts keep their case. */
-    char *s = (char *)v->u.str.s;
-    for (uint32_t i = 0; i < v->u.str.len; i++) {
-        if (upper && s[i] >= 'a' && s[i] <= 'z') {
-            s[i] = (char)(s[i] - 'a' + 'A');
-        } else if (!upper && s[i] >= 'A' && s[i] <= 'Z') {
-            s[i] = (char)(s[i] - 'A' + 'a');
+    size_t i = 0, n = 0;
+    while (i < len) {
+        size_t at = i, bytes;
+        uint32_t cp = utf8_next(s, len, &i, &bytes);
+        uint32_t m = cp == 0xFFFFFFFFu || cp >= 0x10000 ? cp : map_case(cp, upper);
+        if (upper && cp == 0xDF) {
+            out[n++] = 'S';
+            out[n++] = 'S';
+        } else if (m == cp) {
+            memcpy(out + n, s + at, bytes);
+            n += bytes;
+        } else {
+            n += put_cp(out + n, m);
         }
     }
-    return v;
+    TANDEM_ASSERT(n <= 2 * len);
+    return feel_string(e, out, n);
 }
 
 static const feel_value *fn_upper_case(feel_eval *e, const feel_value *const *args, uint32_t n)
@@ -276,10 +387,11 @@ static const feel_value *fn_replace(feel_eval *e, const feel_value *const *args,
             break;
         }
         PCRE2_SIZE outlen = cap;
-        int rc =
-            pcre2_substitute(r.code, (PCRE2_SPTR)STR(0).s, STR(0).len, 0,
-                             PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH, r.md,
-                             r.mctx, (PCRE2_SPTR)STR(2).s, STR(2).len, (PCRE2_UCHAR *)out, &outlen);
+        int rc = pcre2_substitute(r.code, (PCRE2_SPTR)STR(0).s, STR(0).len, 0,
+                                  PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH |
+                                      PCRE2_SUBSTITUTE_UNSET_EMPTY,
+                                  r.md, r.mctx, (PCRE2_SPTR)STR(2).s, STR(2).len,
+                                  (PCRE2_UCHAR *)out, &outlen);
         if (rc == PCRE2_ERROR_NOMEMORY && cap <= e->lim.string_bytes_max) {
             cap = outlen + 1;
             continue;
@@ -301,8 +413,8 @@ static const feel_value *fn_replace(feel_eval *e, const feel_value *const *args,
     return result;
 }
 
-/* split (Java's String.split: trailing empty pieces dropped) and extract
- * (every match). */
+/* split (every piece, empty ones included, as the DMN specification's
+ * split("a;b;c;;", ";") = ["a","b","c","",""]) and extract (every match). */
 static const feel_value *regex_pieces(feel_eval *e, const feel_value *const *args, bool matches)
 {
     const char *fn = matches ? "extract" : "split";
@@ -342,9 +454,6 @@ static const feel_value *regex_pieces(feel_eval *e, const feel_value *const *arg
     if (!matches) {
         if (!feel_lb_push(e, &lb, feel_string(e, s + piece, len - piece))) {
             return NULL;
-        }
-        while (len > 0 && lb.n > 0 && lb.items[lb.n - 1]->u.str.len == 0) {
-            lb.n--;
         }
     }
     return feel_list(e, lb.items, lb.n);

@@ -40,7 +40,7 @@ static void test_evaluates(void)
     CHECK_EQ_U64(0, run(2, c, out, err, sizeof(out)));
     CHECK_STREQ("(+ 1 2)\n", out);
 
-    const char *d[] = {"-1", "--now", "2024-05-01T12:00:00+02:00"};
+    const char *d[] = {"-(1)", "--now", "2024-05-01T12:00:00+02:00"};
     CHECK_EQ_U64(0, run(3, d, out, err, sizeof(out)));
     CHECK_STREQ("-1\n", out);
 }

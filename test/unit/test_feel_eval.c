@@ -179,6 +179,12 @@ static void test_string_functions(void)
     EQ("3", "string length(\"f\xc3\xa9o\")");
     EQ("\"ABC\"", "upper case(\"aBc\")");
     EQ("\"abc\"", "lower case(\"aBc\")");
+    EQ("\"\xc3\x84"
+       "RGER STRASSE \xc5\x81\xce\xa3\xd0\x96\"",
+       "upper case(\"\xc3\xa4rger stra\xc3\x9f"
+       "e \xc5\x82\xcf\x83\xd0\xb6\")");
+    EQ("\"\xc3\xbc\xc5\x82\xcf\x83\xd0\xb6\xc3\xbf\"",
+       "lower case(\"\xc3\x9c\xc5\x81\xce\xa3\xd0\x96\xc5\xb8\")");
     EQ("\"foo\"", "substring before(\"foobar\", \"bar\")");
     EQ("\"ar\"", "substring after(\"foobar\", \"ob\")");
     EQ("true", "contains(\"foobar\", \"of\") or contains(\"foobar\", \"ob\")");
@@ -188,7 +194,9 @@ static void test_string_functions(void)
     EQ("true", "matches(\"FOO\", \"foo\", \"i\")");
     EQ("\"[1]-[2]\"", "replace(\"1-2\", \"(\\d)\", \"[$1]\")");
     EQ("[\"a\",\"b\",\"c\"]", "split(\"a,b,c\", \",\")");
-    EQ("[\"a\",\"b\"]", "split(\"a1b2\", \"\\d\")");
+    EQ("[\"a\",\"b\",\"\"]", "split(\"a1b2\", \"\\d\")");
+    EQ("[\"a\",\"b\",\"c\",\"\",\"\"]", "split(\"a;b;c;;\", \";\")");
+    EQ("\"[1=ab][2=]cd\"", "replace(\"abcd\", \"(ab)|(a)\", \"[1=$1][2=$2]\")");
     EQ("[\"12\",\"3\"]", "extract(\"a12b3\", \"\\d+\")");
     EQ("\"a\"", "trim(\"  a \")");
     EQ("\"a-b\"", "string join([\"a\", \"b\"], \"-\")");
