@@ -24,9 +24,9 @@ static int run(int argc, const char **argv, char *out, char *err, size_t size)
 static void test_evaluates(void)
 {
     char out[1024], err[1024];
-    const char *a[] = {"=items[price > 10].name", "--vars",
-                       "{\"items\": [{\"price\": 5, \"name\": \"a\"}, {\"price\": 11.5, \"name\": "
-                       "\"b\"}]}"};
+    const char *vars = "{\"items\": [{\"price\": 5, \"name\": \"a\"}, "
+                       "{\"price\": 11.5, \"name\": \"b\"}]}";
+    const char *a[] = {"=items[price > 10].name", "--vars", vars};
     CHECK_EQ_U64(0, run(3, a, out, err, sizeof(out)));
     CHECK_STREQ("[\"b\"]\n", out);
     CHECK_STREQ("", err);
