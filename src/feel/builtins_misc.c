@@ -378,7 +378,8 @@ static int text_of(const feel_value *v, tandem_buf *b, bool top)
     case TANDEM_FEEL_FUNCTION:
         return tandem_buf_append(b, "function", 8);
     default:
-        return feel_value_json(v, b);
+        /* Temporal values print bare at the top, quoted inside lists. */
+        return feel_is_temporal(v) && top ? feel_temporal_format(v, b) : feel_value_json(v, b);
     }
 }
 

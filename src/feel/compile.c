@@ -41,6 +41,12 @@ static int prepare(tandem_feel_expr *x, feel_node *n, tandem_diag *diag)
         n->aux = (void *)feel_number(&e, num);
     } else if (n->kind == FN_STRING) {
         n->aux = (void *)feel_string(&e, n->text, n->text_len);
+    } else if (n->kind == FN_TEMPORAL) {
+        /* NULL when the text is no temporal value: evaluating then warns. */
+        n->aux = (void *)feel_temporal_parse(&e, n->text, n->text_len, TANDEM_FEEL_NULL);
+        if (e.error != 0) {
+            return e.error;
+        }
     } else if (n->kind == FN_CALL && n->kids[0]->kind == FN_NAME) {
         n->kids[0]->aux = (void *)feel_builtin_find(n->kids[0]->text, n->kids[0]->text_len);
     }

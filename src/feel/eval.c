@@ -116,6 +116,12 @@ static const feel_value *member(feel_eval *e, const feel_value *v, const char *n
             return feel_bool((v->u.range.flags & FEEL_RANGE_END_CLOSED) != 0);
         }
     }
+    if (feel_is_temporal(v)) {
+        const feel_value *p = feel_temporal_property(e, v, name);
+        if (p != NULL) {
+            return p;
+        }
+    }
     if (v->type == TANDEM_FEEL_NULL) {
         return &feel_null;
     }
@@ -207,6 +213,10 @@ static const feel_value *eval_arith(feel_eval *e, const feel_node *n, const feel
     }
     if (a->type == TANDEM_FEEL_NUMBER && b->type == TANDEM_FEEL_NUMBER) {
         return arith_numbers(e, n->op, a->u.num, b->u.num);
+    }
+    if ((feel_is_temporal(a) || feel_is_temporal(b)) && a->type != TANDEM_FEEL_NULL &&
+        b->type != TANDEM_FEEL_NULL) {
+        return feel_temporal_arith(e, n->op, a, b);
     }
     if (n->op == FT_PLUS && a->type == TANDEM_FEEL_STRING && b->type == TANDEM_FEEL_STRING) {
         size_t len = (size_t)a->u.str.len + b->u.str.len;
@@ -806,13 +816,21 @@ const feel_value *feel_eval_node(feel_eval *e, const feel_node *n, const feel_sc
         TANDEM_ASSERT(n->aux != NULL); /* constants are built when compiling */
         return n->aux;
     case FN_TEMPORAL:
-        return feel_warn(e, "temporal values are not supported yet");
+        /* Built when compiling; NULL when the text is no ISO 8601 value. */
+        return n->aux != NULL ? n->aux
+                              : feel_warn(e, "'%s' is not a date, time or duration", n->text);
     case FN_NAME:
         return eval_name(e, n, scope);
     case FN_NEG: {
         const feel_value *v = feel_eval_node(e, n->kids[0], scope);
         if (v == NULL || v->type == TANDEM_FEEL_NULL) {
             return v;
+        }
+        if (v->type == TANDEM_FEEL_DAYS_TIME_DURATION) {
+            return feel_duration_value(e, -v->u.dur.secs, -v->u.dur.nanos);
+        }
+        if (v->type == TANDEM_FEEL_YEARS_MONTHS_DURATION) {
+            return feel_months_value(e, -v->u.months);
         }
         if (v->type != TANDEM_FEEL_NUMBER) {
             return feel_warn(e, "can't negate a value of type %s", feel_type_name(v->type));

@@ -252,6 +252,21 @@ typedef struct feel_entry {
 
 struct feel_builtin;
 
+/* Date, time and date and time share one shape; a date has nanos 0, a time
+ * days 0. Zones by name are kept (for printing and `timezone`) but need
+ * zone data to compute with, which the module does not have yet. */
+typedef struct feel_temporal {
+    int64_t days;     /* date part: days since 1970-01-01 */
+    int64_t nanos;    /* time part: nanoseconds since midnight, < 86400e9 */
+    int32_t offset_s; /* when zone_kind is FEEL_ZONE_OFFSET: seconds east of UTC */
+    uint8_t zone_kind;
+    const char *zone; /* FEEL_ZONE_NAMED: IANA name, NUL-terminated */
+} feel_temporal;
+
+#define FEEL_ZONE_LOCAL  0 /* no offset: a local date-time */
+#define FEEL_ZONE_OFFSET 1
+#define FEEL_ZONE_NAMED  2
+
 struct feel_value {
     uint8_t type; /* tandem_feel_type */
     union {
@@ -278,6 +293,12 @@ struct feel_value {
             const feel_node *def;               /* FN_FUNCDEF */
             const struct feel_scope *closure;   /* scope of the definition */
         } fn;
+        feel_temporal tm; /* date, time, date and time */
+        struct {
+            int64_t secs;  /* days and time duration: secs + nanos / 1e9, */
+            int32_t nanos; /* both of the same sign, |nanos| < 1e9 */
+        } dur;
+        int64_t months; /* years and months duration */
     } u;
 };
 
@@ -336,6 +357,34 @@ int feel_value_json(const feel_value *v, tandem_buf *out);
 int feel_value_from_json(const char *json, size_t len, feel_arena *arena, const feel_value **out,
                          tandem_diag *diag);
 
+/* ---- Temporal values (temporal.c) ---------------------------------------- */
+
+/* Parses an ISO 8601 date, time, date-time or duration (the text of @"...",
+ * or of date()/time()/date and time()/duration() when `want` is that type,
+ * or any of them when `want` is TANDEM_FEEL_NULL). NULL when the text is not
+ * one (e->error is set only when out of memory). */
+const feel_value *feel_temporal_parse(feel_eval *e, const char *s, size_t len, unsigned want);
+/* Appends the ISO text of a temporal value (2020-01-01, 10:00:00+02:00,
+ * P1DT2H, P1Y2M). */
+int feel_temporal_format(const feel_value *v, tandem_buf *out);
+/* Arithmetic with at least one temporal operand: a value, null with a
+ * warning, or NULL with e->error. */
+const feel_value *feel_temporal_arith(feel_eval *e, unsigned op, const feel_value *a,
+                                      const feel_value *b);
+/* Order of two temporal values of the same type; false when not comparable
+ * (a local date-time and one with an offset). */
+bool feel_temporal_compare(const feel_value *a, const feel_value *b, int *out);
+/* A property (`year`, `hours`, `time offset`...) or NULL when none. */
+const feel_value *feel_temporal_property(feel_eval *e, const feel_value *v, const char *name);
+bool feel_is_temporal(const feel_value *v);
+const feel_value *feel_temporal_value(feel_eval *e, unsigned type, feel_temporal tm);
+const feel_value *feel_duration_value(feel_eval *e, int64_t secs, int32_t nanos);
+const feel_value *feel_months_value(feel_eval *e, int64_t months);
+/* Calendar: days since the epoch and back (proleptic Gregorian). */
+int64_t feel_days_from_civil(int64_t y, unsigned m, unsigned d);
+void feel_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+unsigned feel_days_in_month(int64_t y, unsigned m);
+
 /* ---- Evaluation and built-ins -------------------------------------------- */
 
 const feel_value *feel_eval_node(feel_eval *e, const feel_node *n, const feel_scope *scope);
@@ -360,6 +409,7 @@ typedef struct feel_builtin {
 extern const feel_builtin feel_builtins_string[];
 extern const feel_builtin feel_builtins_list[];
 extern const feel_builtin feel_builtins_misc[];
+extern const feel_builtin feel_builtins_temporal[];
 
 /* Helpers of the built-ins: argument checks that warn with the function's
  * name and return feel_null on a mismatch. */

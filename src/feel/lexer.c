@@ -115,6 +115,10 @@ static const char *const multi_word_names[] = {
     "finished by",
     "started by",
     "string format",
+    /* properties */
+    "time offset",
+    "start included",
+    "end included",
     /* parameter names of built-ins, for named arguments */
     "start position",
     "grouping separator",

@@ -195,6 +195,9 @@ bool feel_compare(const feel_value *a, const feel_value *b, int *out)
     if (a->type != b->type) {
         return false;
     }
+    if (feel_is_temporal(a)) {
+        return feel_temporal_compare(a, b, out);
+    }
     switch (a->type) {
     case TANDEM_FEEL_NUMBER:
         *out = feel_num_cmp(a->u.num, b->u.num);
@@ -258,6 +261,13 @@ static bool deep_equal(const feel_value *a, const feel_value *b, bool *out)
         return false;
     }
     int c;
+    if (feel_is_temporal(a)) {
+        if (!feel_temporal_compare(a, b, &c)) {
+            return false;
+        }
+        *out = c == 0;
+        return true;
+    }
     switch (a->type) {
     case TANDEM_FEEL_BOOLEAN:
         *out = a->u.b == b->u.b;
@@ -376,8 +386,17 @@ int feel_value_json(const feel_value *v, tandem_buf *out)
         }
         return rc != 0 ? rc : tandem_buf_put_u8(out, '}');
     default:
-        return tandem_buf_append(out, "null", 4);
+        break;
     }
+    if (feel_is_temporal(v)) {
+        /* ISO text needs no escaping: quote it. */
+        rc = tandem_buf_put_u8(out, '"');
+        if (rc == 0) {
+            rc = feel_temporal_format(v, out);
+        }
+        return rc != 0 ? rc : tandem_buf_put_u8(out, '"');
+    }
+    return tandem_buf_append(out, "null", 4);
 }
 
 /* ---- JSON in ------------------------------------------------------------- */
