@@ -193,6 +193,44 @@ export function generate() {
     ];
     add('numeric', pick(templates)());
   }
+  // temporal
+  const pad = (n) => String(n).padStart(2, '0');
+  const dateText = () => `${int(1990, 2030)}-${pad(int(1, 12))}-${pad(int(1, 28))}`;
+  const timeText = () => `${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}`;
+  const zone = () => pick(['', 'Z', '+02:00', '-05:00']);
+  const dtDur = () => pick([`P${int(0, 40)}D`, `PT${int(1, 48)}H`, `P${int(0, 3)}DT${int(1, 23)}H${int(1, 59)}M`, `PT${int(1, 300)}M`, `PT${int(1, 90)}S`]);
+  const ymDur = () => pick([`P${int(1, 5)}Y`, `P${int(1, 30)}M`, `P${int(1, 3)}Y${int(1, 11)}M`]);
+  for (let i = 0; i < 320; i++) {
+    const d1 = dateText(), d2 = dateText(), t = timeText(), z = zone();
+    const templates = [
+      () => `date("${d1}")`, () => `@"${d1}T${t}${z}"`, () => `time("${t}${z}")`,
+      () => `duration("${dtDur()}")`, () => `duration("${ymDur()}")`,
+      // whole days: feelin turns a date plus hours into a UTC date-time
+      () => `date("${d1}") + duration("P${int(0, 40)}D")`,
+      () => `date("${d1}") - duration("P${int(1, 400)}D")`,
+      () => `date("${d1}") + duration("${ymDur()}")`,
+      () => `date and time("${d1}T${t}${z}") + duration("${dtDur()}")`,
+      () => `date and time("${d1}T${t}${z}") - duration("${ymDur()}")`,
+      () => `date("${d1}") - date("${d2}")`,
+      () => `date("${d1}") < date("${d2}")`,
+      () => `date("${d1}") = date("${d2}")`,
+      () => `@"${d1}T${t}${z}" > @"${d2}T${t}${z}"`,
+      () => `duration("${dtDur()}") + duration("${dtDur()}")`,
+      () => `duration("${ymDur()}") - duration("${ymDur()}")`,
+      () => `duration("${dtDur()}") < duration("${dtDur()}")`,
+      () => `date("${d1}").${pick(['year', 'month', 'day', 'weekday'])}`,
+      () => `@"${d1}T${t}${z}".${pick(['hour', 'minute', 'second', 'year'])}`,
+      () => `duration("${dtDur()}").${pick(['days', 'hours', 'minutes', 'seconds'])}`,
+      () => `duration("${ymDur()}").${pick(['years', 'months'])}`,
+      () => `day of week(date("${d1}"))`, () => `day of year(date("${d1}"))`,
+      () => `week of year(date("${d1}"))`, () => `month of year(date("${d1}"))`,
+      () => `string(date("${d1}"))`, () => `date(${int(1990, 2030)}, ${int(1, 12)}, ${int(1, 28)})`,
+      () => `date and time(date("${d1}"), time("${t}"))`,
+      () => `time("${t}") + duration("PT${int(1, 30)}H")`,
+      () => `date("${d1}") in [date("${d1 < d2 ? d1 : d2}")..date("${d1 < d2 ? d2 : d1}")]`,
+    ];
+    add('temporal', pick(templates)());
+  }
   return cases;
 }
 

@@ -61,7 +61,11 @@ function normalise(v) {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (Array.isArray(v)) return v.map(normalise);
   if (typeof v === 'object') {
-    if (v.constructor !== Object) return null; // ranges, temporal values, functions
+    // Temporal values compare as their ISO text (tandem prints them so).
+    if (['FeelDate', 'FeelTime', 'FeelDateTime', 'FeelDuration'].includes(v.constructor.name)) {
+      return String(v);
+    }
+    if (v.constructor !== Object) return null; // ranges, functions
     const out = {};
     for (const [k, x] of Object.entries(v)) out[k] = normalise(x);
     return out;
