@@ -1,6 +1,7 @@
 /*
  * feel_cmd.c — `tandemctl feel` (see feel_cmd.h).
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,28 +93,42 @@ static int usage(FILE *err)
     return 2;
 }
 
+typedef struct cmd_args {
+    const char *src, *vars_json, *now;
+    bool tree;
+} cmd_args;
+
+/* 0, or -1 on bad usage. */
+static int parse_args(int argc, char **argv, cmd_args *a)
+{
+    TANDEM_ASSERT(argc >= 0 && a != NULL);
+    memset(a, 0, sizeof(*a));
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--vars") == 0 && i + 1 < argc) {
+            a->vars_json = argv[++i];
+        } else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
+            a->now = argv[++i];
+        } else if (strcmp(argv[i], "--tree") == 0) {
+            a->tree = true;
+        } else if (a->src == NULL && strncmp(argv[i], "--", 2) != 0) {
+            /* "-1", "-(3)" and "- x" are expressions; options start with "--". */
+            a->src = argv[i];
+        } else {
+            return -1;
+        }
+    }
+    return a->src != NULL ? 0 : -1;
+}
+
 int tandem_feel_cmd(int argc, char **argv, FILE *out, FILE *err)
 {
     TANDEM_ASSERT(argv != NULL && out != NULL && err != NULL);
-    const char *src = NULL, *vars_json = NULL, *now = NULL;
-    int tree = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--vars") == 0 && i + 1 < argc) {
-            vars_json = argv[++i];
-        } else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
-            now = argv[++i];
-        } else if (strcmp(argv[i], "--tree") == 0) {
-            tree = 1;
-        } else if (src == NULL && strncmp(argv[i], "--", 2) != 0) {
-            /* "-1", "-(3)" and "- x" are expressions; options start with "--". */
-            src = argv[i];
-        } else {
-            return usage(err);
-        }
-    }
-    if (src == NULL) {
+    cmd_args a;
+    if (parse_args(argc, argv, &a) != 0) {
         return usage(err);
     }
+    const char *src = a.src, *vars_json = a.vars_json, *now = a.now;
+    bool tree = a.tree;
     if (src[0] == '=') {
         src++;
     }

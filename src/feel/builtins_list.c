@@ -40,6 +40,7 @@ static bool is_equal(const feel_value *a, const feel_value *b)
 
 static const feel_value *fn_list_contains(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 2);
     NEED_LIST("list contains", 0);
     for (uint32_t i = 0; i < L(0).n; i++) {
@@ -52,6 +53,7 @@ static const feel_value *fn_list_contains(feel_eval *e, const feel_value *const 
 
 static const feel_value *fn_count(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_LIST("count", 0);
     return feel_number(e, feel_num_from_int(L(0).n));
@@ -87,11 +89,13 @@ static const feel_value *extreme(feel_eval *e, const feel_value *const *args, ui
 
 static const feel_value *fn_min(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     return extreme(e, args, n, -1);
 }
 
 static const feel_value *fn_max(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     return extreme(e, args, n, 1);
 }
 
@@ -120,6 +124,7 @@ static bool fold_numbers(feel_eval *e, const char *fn, const feel_value *const *
 
 static const feel_value *fn_sum(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     const feel_value *const *items;
     uint32_t count;
     items_of(args, n, &items, &count);
@@ -132,6 +137,7 @@ static const feel_value *fn_sum(feel_eval *e, const feel_value *const *args, uin
 
 static const feel_value *fn_product(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     const feel_value *const *items;
     uint32_t count;
     items_of(args, n, &items, &count);
@@ -144,6 +150,7 @@ static const feel_value *fn_product(feel_eval *e, const feel_value *const *args,
 
 static const feel_value *fn_mean(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     const feel_value *const *items;
     uint32_t count;
     items_of(args, n, &items, &count);
@@ -186,6 +193,7 @@ static const feel_value **sorted_copy(feel_eval *e, const char *fn, const feel_v
 
 static const feel_value *fn_median(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     const feel_value *const *items;
     uint32_t count;
     items_of(args, n, &items, &count);
@@ -234,16 +242,19 @@ static const feel_value *all_any(feel_eval *e, const feel_value *const *args, ui
 
 static const feel_value *fn_all(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     return all_any(e, args, n, true);
 }
 
 static const feel_value *fn_any(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     return all_any(e, args, n, false);
 }
 
 static const feel_value *fn_sublist(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     NEED_LIST("sublist", 0);
     int64_t start, length = -1;
     if (!feel_int_arg(args[1], &start) || start == 0) {
@@ -263,6 +274,7 @@ static const feel_value *fn_sublist(feel_eval *e, const feel_value *const *args,
 
 static const feel_value *fn_append(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     NEED_LIST("append", 0);
     feel_list_builder lb = {0};
     for (uint32_t i = 0; i < L(0).n; i++) {
@@ -280,6 +292,7 @@ static const feel_value *fn_append(feel_eval *e, const feel_value *const *args, 
 
 static const feel_value *fn_concatenate(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     feel_list_builder lb = {0};
     for (uint32_t i = 0; i < n; i++) {
         NEED_LIST("concatenate", i);
@@ -305,6 +318,7 @@ static bool position(const feel_value *v, uint32_t count, bool allow_end, int64_
 
 static const feel_value *fn_insert_before(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 3);
     NEED_LIST("insert before", 0);
     int64_t at;
@@ -325,6 +339,7 @@ static const feel_value *fn_insert_before(feel_eval *e, const feel_value *const 
 
 static const feel_value *fn_remove(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 2);
     NEED_LIST("remove", 0);
     int64_t at;
@@ -342,6 +357,7 @@ static const feel_value *fn_remove(feel_eval *e, const feel_value *const *args, 
 
 static const feel_value *fn_reverse(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_LIST("reverse", 0);
     const feel_value **items = feel_items(e, L(0).n);
@@ -356,6 +372,7 @@ static const feel_value *fn_reverse(feel_eval *e, const feel_value *const *args,
 
 static const feel_value *fn_index_of(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 2);
     NEED_LIST("index of", 0);
     feel_list_builder lb = {0};
@@ -381,6 +398,7 @@ static bool push_distinct(feel_eval *e, feel_list_builder *lb, const feel_value 
 
 static const feel_value *fn_union(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     feel_list_builder lb = {0};
     bool ok = true;
     for (uint32_t i = 0; i < n; i++) {
@@ -397,6 +415,7 @@ static const feel_value *fn_union(feel_eval *e, const feel_value *const *args, u
 
 static const feel_value *fn_distinct_values(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_LIST("distinct values", 0);
     feel_list_builder lb = {0};
@@ -413,6 +432,7 @@ static const feel_value *fn_distinct_values(feel_eval *e, const feel_value *cons
 static const feel_value *fn_duplicate_values(feel_eval *e, const feel_value *const *args,
                                              uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_LIST("duplicate values", 0);
     feel_list_builder lb = {0};
@@ -448,6 +468,7 @@ static bool flatten_into(feel_eval *e, feel_list_builder *lb, const feel_value *
 
 static const feel_value *fn_flatten(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_LIST("flatten", 0);
     feel_list_builder lb = {0};
@@ -456,6 +477,7 @@ static const feel_value *fn_flatten(feel_eval *e, const feel_value *const *args,
 
 static const feel_value *fn_is_empty(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_LIST("is empty", 0);
     return feel_bool(L(0).n == 0);
@@ -488,6 +510,7 @@ static int precedes(feel_eval *e, const feel_value *fn, const feel_value *a, con
  * only "a precedes b" is asked, never a three-way comparison. */
 static const feel_value *fn_sort(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     NEED_LIST("sort", 0);
     const feel_value *fn = n == 2 ? args[1] : NULL;
     if (fn != NULL && fn->type != TANDEM_FEEL_FUNCTION) {

@@ -43,35 +43,43 @@ static const feel_value *rounding(feel_eval *e, const feel_value *const *args, u
 
 static const feel_value *fn_decimal(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     return rounding(e, a, n, "decimal", FEEL_ROUND_HALF_EVEN, true);
 }
 static const feel_value *fn_floor(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     return rounding(e, a, n, "floor", FEEL_ROUND_FLOOR, false);
 }
 static const feel_value *fn_ceiling(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     return rounding(e, a, n, "ceiling", FEEL_ROUND_CEILING, false);
 }
 static const feel_value *fn_round_up(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     return rounding(e, a, n, "round up", FEEL_ROUND_UP, false);
 }
 static const feel_value *fn_round_down(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     return rounding(e, a, n, "round down", FEEL_ROUND_DOWN, false);
 }
 static const feel_value *fn_round_half_up(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     return rounding(e, a, n, "round half up", FEEL_ROUND_HALF_UP, false);
 }
 static const feel_value *fn_round_half_down(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     return rounding(e, a, n, "round half down", FEEL_ROUND_HALF_DOWN, false);
 }
 
 static const feel_value *fn_abs(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_NUM("abs", 0);
     return feel_num_is_negative(NUM(0)) ? feel_number(e, feel_num_negate(NUM(0))) : args[0];
@@ -79,6 +87,7 @@ static const feel_value *fn_abs(feel_eval *e, const feel_value *const *args, uin
 
 static const feel_value *fn_modulo(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 2);
     NEED_NUM("modulo", 0);
     NEED_NUM("modulo", 1);
@@ -88,6 +97,7 @@ static const feel_value *fn_modulo(feel_eval *e, const feel_value *const *args, 
 
 static const feel_value *fn_sqrt(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_NUM("sqrt", 0);
     feel_num r;
@@ -96,6 +106,7 @@ static const feel_value *fn_sqrt(feel_eval *e, const feel_value *const *args, ui
 
 static const feel_value *fn_log(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_NUM("log", 0);
     feel_num r;
@@ -104,6 +115,7 @@ static const feel_value *fn_log(feel_eval *e, const feel_value *const *args, uin
 
 static const feel_value *fn_exp(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_NUM("exp", 0);
     feel_num r;
@@ -125,11 +137,13 @@ static const feel_value *parity(feel_eval *e, const feel_value *const *args, boo
 
 static const feel_value *fn_odd(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     TANDEM_ASSERT(n == 1);
     return parity(e, a, true);
 }
 static const feel_value *fn_even(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     TANDEM_ASSERT(n == 1);
     return parity(e, a, false);
 }
@@ -138,6 +152,7 @@ static const feel_value *fn_even(feel_eval *e, const feel_value *const *a, uint3
 
 static const feel_value *fn_not(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     if (args[0]->type != TANDEM_FEEL_BOOLEAN) {
         return args[0]->type == TANDEM_FEEL_NULL ? &feel_null
@@ -150,18 +165,21 @@ static const feel_value *fn_not(feel_eval *e, const feel_value *const *args, uin
  * it from a variable holding null: both give false. */
 static const feel_value *fn_is_defined(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1 && e != NULL);
     return feel_bool(args[0]->type != TANDEM_FEEL_NULL);
 }
 
 static const feel_value *fn_get_or_else(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 2 && e != NULL);
     return args[0]->type != TANDEM_FEEL_NULL ? args[0] : args[1];
 }
 
 static const feel_value *fn_assert(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     if (args[1]->type == TANDEM_FEEL_BOOLEAN && args[1]->u.b) {
         return args[0];
     }
@@ -175,6 +193,7 @@ static const feel_value *fn_assert(feel_eval *e, const feel_value *const *args, 
 
 static const feel_value *fn_get_value(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 2);
     const feel_value *v = args[0];
     if (v->type != TANDEM_FEEL_CONTEXT) {
@@ -202,6 +221,7 @@ static const feel_value *fn_get_value(feel_eval *e, const feel_value *const *arg
 
 static const feel_value *fn_get_entries(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     if (args[0]->type != TANDEM_FEEL_CONTEXT) {
         return feel_bad_arg(e, "get entries", 0, "a context", args[0]);
@@ -272,6 +292,7 @@ static const feel_value *put_path(feel_eval *e, const feel_value *ctx, const fee
 
 static const feel_value *fn_context_put(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 3);
     if (args[0]->type != TANDEM_FEEL_CONTEXT) {
         return feel_bad_arg(e, "context put", 0, "a context", args[0]);
@@ -287,6 +308,7 @@ static const feel_value *fn_context_put(feel_eval *e, const feel_value *const *a
 
 static const feel_value *fn_context_merge(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     const feel_value *const *items = args;
     uint32_t count = n;
     if (n == 1 && args[0]->type == TANDEM_FEEL_LIST) {
@@ -313,6 +335,7 @@ static const feel_value *fn_context_merge(feel_eval *e, const feel_value *const 
 
 static const feel_value *fn_context(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     if (args[0]->type != TANDEM_FEEL_LIST) {
         return feel_bad_arg(e, "context", 0, "a list of entries", args[0]);
@@ -385,6 +408,7 @@ static int text_of(const feel_value *v, tandem_buf *b, bool top)
 
 static const feel_value *fn_string(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     if (args[0]->type == TANDEM_FEEL_STRING) {
         return args[0];
@@ -405,6 +429,7 @@ static const feel_value *fn_string(feel_eval *e, const feel_value *const *args, 
 
 static const feel_value *fn_number(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     if (args[0]->type == TANDEM_FEEL_NUMBER) {
         return args[0];
     }

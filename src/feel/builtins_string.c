@@ -23,6 +23,7 @@
 
 static const feel_value *fn_substring(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     NEED_STR("substring", 0);
     int64_t start, length = -1;
     if (!feel_int_arg(args[1], &start)) {
@@ -48,6 +49,7 @@ static const feel_value *fn_substring(feel_eval *e, const feel_value *const *arg
 
 static const feel_value *fn_string_length(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_STR("string length", 0);
     return feel_number(e, feel_num_from_int((int64_t)feel_utf8_count(STR(0).s, STR(0).len)));
@@ -185,12 +187,14 @@ static const feel_value *change_case(feel_eval *e, const feel_value *const *args
 
 static const feel_value *fn_upper_case(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     return change_case(e, args, true);
 }
 
 static const feel_value *fn_lower_case(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     return change_case(e, args, false);
 }
@@ -231,32 +235,38 @@ static const feel_value *string_match(feel_eval *e, const feel_value *const *arg
 
 static const feel_value *fn_substring_before(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     TANDEM_ASSERT(n == 2);
     return string_match(e, a, 0);
 }
 static const feel_value *fn_substring_after(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     TANDEM_ASSERT(n == 2);
     return string_match(e, a, 1);
 }
 static const feel_value *fn_contains(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     TANDEM_ASSERT(n == 2);
     return string_match(e, a, 2);
 }
 static const feel_value *fn_starts_with(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     TANDEM_ASSERT(n == 2);
     return string_match(e, a, 3);
 }
 static const feel_value *fn_ends_with(feel_eval *e, const feel_value *const *a, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, a, n);
     TANDEM_ASSERT(n == 2);
     return string_match(e, a, 4);
 }
 
 static const feel_value *fn_trim(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     NEED_STR("trim", 0);
     const char *s = STR(0).s;
@@ -357,6 +367,7 @@ static int regex_match(feel_eval *e, const char *fn, regex *r, const char *s, si
 
 static const feel_value *fn_matches(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     NEED_STR("matches", 0);
     regex r;
     if (!regex_compile(e, "matches", args[1], n == 3 ? args[2] : NULL, &r)) {
@@ -369,6 +380,7 @@ static const feel_value *fn_matches(feel_eval *e, const feel_value *const *args,
 
 static const feel_value *fn_replace(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     NEED_STR("replace", 0);
     NEED_STR("replace", 2);
     regex r;
@@ -461,18 +473,21 @@ static const feel_value *regex_pieces(feel_eval *e, const feel_value *const *arg
 
 static const feel_value *fn_split(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 2);
     return regex_pieces(e, args, false);
 }
 
 static const feel_value *fn_extract(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 2);
     return regex_pieces(e, args, true);
 }
 
 static const feel_value *fn_string_join(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     if (args[0]->type != TANDEM_FEEL_LIST) {
         return feel_bad_arg(e, "string join", 0, "a list", args[0]);
     }

@@ -35,6 +35,7 @@ static bool int_in(const feel_value *v, int64_t lo, int64_t hi, int64_t *out)
 
 static const feel_value *fn_date(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     if (n == 3) {
         int64_t y, m, d;
         if (!int_in(args[0], -999999999, 999999999, &y) || !int_in(args[1], 1, 12, &m) ||
@@ -60,6 +61,7 @@ static const feel_value *fn_date(feel_eval *e, const feel_value *const *args, ui
 
 static const feel_value *fn_time(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     if (n >= 3) {
         int64_t h, m;
         feel_num ns;
@@ -100,6 +102,7 @@ static const feel_value *fn_time(feel_eval *e, const feel_value *const *args, ui
 
 static const feel_value *fn_date_and_time(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     if (n == 2) {
         const feel_value *d = args[0], *t = args[1];
         if ((d->type != TANDEM_FEEL_DATE && d->type != TANDEM_FEEL_DATE_TIME) ||
@@ -126,6 +129,7 @@ static const feel_value *fn_date_and_time(feel_eval *e, const feel_value *const 
 
 static const feel_value *fn_duration(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     if (args[0]->type == TANDEM_FEEL_DAYS_TIME_DURATION ||
         args[0]->type == TANDEM_FEEL_YEARS_MONTHS_DURATION) {
@@ -146,6 +150,7 @@ static const feel_value *fn_duration(feel_eval *e, const feel_value *const *args
 static const feel_value *fn_years_and_months_duration(feel_eval *e, const feel_value *const *args,
                                                       uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 2);
     for (uint32_t i = 0; i < 2; i++) {
         if (args[i]->type != TANDEM_FEEL_DATE && args[i]->type != TANDEM_FEEL_DATE_TIME) {
@@ -168,6 +173,7 @@ static const feel_value *fn_years_and_months_duration(feel_eval *e, const feel_v
 
 static const feel_value *fn_now(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 0 && args != NULL);
     int64_t ms = e->now_ms;
     int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
@@ -178,6 +184,7 @@ static const feel_value *fn_now(feel_eval *e, const feel_value *const *args, uin
 
 static const feel_value *fn_today(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     const feel_value *now = fn_now(e, args, n);
     if (now == NULL || now->type != TANDEM_FEEL_DATE_TIME) {
         return now;
@@ -204,6 +211,7 @@ static unsigned iso_weekday(int64_t days)
 
 static const feel_value *fn_day_of_week(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     static const char *const names[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                         "Friday", "Saturday", "Sunday"};
@@ -225,6 +233,7 @@ static int64_t day_of_year(int64_t days)
 
 static const feel_value *fn_day_of_year(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     int64_t days;
     if (!date_arg(e, "day of year", args[0], &days)) {
@@ -242,6 +251,7 @@ static int64_t iso_weeks_in_year(int64_t y)
 
 static const feel_value *fn_week_of_year(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     int64_t days;
     if (!date_arg(e, "week of year", args[0], &days)) {
@@ -261,6 +271,7 @@ static const feel_value *fn_week_of_year(feel_eval *e, const feel_value *const *
 
 static const feel_value *fn_month_of_year(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     static const char *const names[] = {"January",   "February", "March",    "April",
                                         "May",       "June",     "July",     "August",
@@ -277,6 +288,7 @@ static const feel_value *fn_month_of_year(feel_eval *e, const feel_value *const 
 static const feel_value *fn_last_day_of_month(feel_eval *e, const feel_value *const *args,
                                               uint32_t n)
 {
+    FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1);
     int64_t days, y;
     unsigned m, d;

@@ -796,6 +796,63 @@ static const feel_value *eval_call(feel_eval *e, const feel_node *n, const feel_
     return feel_call(e, fn, args, n->op ? names : NULL, nargs, n->pos);
 }
 
+static const feel_value *eval_neg(feel_eval *e, const feel_node *n, const feel_scope *scope)
+{
+    TANDEM_ASSERT(n->kind == FN_NEG && n->nkids == 1);
+    const feel_value *v = feel_eval_node(e, n->kids[0], scope);
+    if (v == NULL || v->type == TANDEM_FEEL_NULL) {
+        return v;
+    }
+    if (v->type == TANDEM_FEEL_DAYS_TIME_DURATION) {
+        return feel_duration_value(e, -v->u.dur.secs, -v->u.dur.nanos);
+    }
+    if (v->type == TANDEM_FEEL_YEARS_MONTHS_DURATION) {
+        return feel_months_value(e, -v->u.months);
+    }
+    if (v->type != TANDEM_FEEL_NUMBER) {
+        return feel_warn(e, "can't negate a value of type %s", feel_type_name(v->type));
+    }
+    return feel_number(e, feel_num_negate(v->u.num));
+}
+
+/* Only the boolean true takes the then-branch; null and non-booleans the else. */
+static const feel_value *eval_if(feel_eval *e, const feel_node *n, const feel_scope *scope)
+{
+    TANDEM_ASSERT(n->kind == FN_IF && n->nkids == 3);
+    const feel_value *c = feel_eval_node(e, n->kids[0], scope);
+    if (c == NULL) {
+        return NULL;
+    }
+    bool yes = c->type == TANDEM_FEEL_BOOLEAN && c->u.b;
+    return feel_eval_node(e, n->kids[yes ? 1 : 2], scope);
+}
+
+/* `x in tests`, or a test on its own, which applies to `?`. */
+static const feel_value *eval_in(feel_eval *e, const feel_node *n, const feel_scope *scope)
+{
+    TANDEM_ASSERT(n->kind == FN_IN || n->kind == FN_UT_CMP || n->kind == FN_UT_LIST);
+    if (n->kind != FN_IN) {
+        const feel_value *input = lookup(scope, "?", 1);
+        return unary_test(e, input != NULL ? input : &feel_null, n, scope);
+    }
+    const feel_value *v = feel_eval_node(e, n->kids[0], scope);
+    return v == NULL ? NULL : unary_test(e, v, n->kids[1], scope);
+}
+
+static const feel_value *eval_instance_or_path(feel_eval *e, const feel_node *n,
+                                               const feel_scope *scope)
+{
+    TANDEM_ASSERT(n->kind == FN_INSTANCE_OF || n->kind == FN_PATH);
+    const feel_value *v = feel_eval_node(e, n->kids[0], scope);
+    if (v == NULL) {
+        return NULL;
+    }
+    if (n->kind == FN_INSTANCE_OF) {
+        return feel_bool(type_matches(v, n->text));
+    }
+    return member(e, v, n->text, n->text_len, true);
+}
+
 const feel_value *feel_eval_node(feel_eval *e, const feel_node *n, const feel_scope *scope)
 {
     TANDEM_ASSERT(e != NULL && n != NULL);
@@ -821,22 +878,8 @@ const feel_value *feel_eval_node(feel_eval *e, const feel_node *n, const feel_sc
                               : feel_warn(e, "'%s' is not a date, time or duration", n->text);
     case FN_NAME:
         return eval_name(e, n, scope);
-    case FN_NEG: {
-        const feel_value *v = feel_eval_node(e, n->kids[0], scope);
-        if (v == NULL || v->type == TANDEM_FEEL_NULL) {
-            return v;
-        }
-        if (v->type == TANDEM_FEEL_DAYS_TIME_DURATION) {
-            return feel_duration_value(e, -v->u.dur.secs, -v->u.dur.nanos);
-        }
-        if (v->type == TANDEM_FEEL_YEARS_MONTHS_DURATION) {
-            return feel_months_value(e, -v->u.months);
-        }
-        if (v->type != TANDEM_FEEL_NUMBER) {
-            return feel_warn(e, "can't negate a value of type %s", feel_type_name(v->type));
-        }
-        return feel_number(e, feel_num_negate(v->u.num));
-    }
+    case FN_NEG:
+        return eval_neg(e, n, scope);
     case FN_ARITH:
         return eval_arith(e, n, scope);
     case FN_COMPARE:
@@ -846,36 +889,19 @@ const feel_value *feel_eval_node(feel_eval *e, const feel_node *n, const feel_sc
         return eval_logic(e, n, scope);
     case FN_BETWEEN:
         return eval_between(e, n, scope);
-    case FN_IN: {
-        const feel_value *v = feel_eval_node(e, n->kids[0], scope);
-        return v == NULL ? NULL : unary_test(e, v, n->kids[1], scope);
-    }
+    case FN_IN:
     case FN_UT_CMP:
-    case FN_UT_LIST: {
-        /* A test outside `in` applies to `?`. */
-        const feel_value *input = lookup(scope, "?", 1);
-        return unary_test(e, input != NULL ? input : &feel_null, n, scope);
-    }
-    case FN_INSTANCE_OF: {
-        const feel_value *v = feel_eval_node(e, n->kids[0], scope);
-        return v == NULL ? NULL : feel_bool(type_matches(v, n->text));
-    }
-    case FN_PATH: {
-        const feel_value *v = feel_eval_node(e, n->kids[0], scope);
-        return v == NULL ? NULL : member(e, v, n->text, n->text_len, true);
-    }
+    case FN_UT_LIST:
+        return eval_in(e, n, scope);
+    case FN_INSTANCE_OF:
+    case FN_PATH:
+        return eval_instance_or_path(e, n, scope);
     case FN_FILTER:
         return eval_filter(e, n, scope);
     case FN_CALL:
         return eval_call(e, n, scope);
-    case FN_IF: {
-        const feel_value *c = feel_eval_node(e, n->kids[0], scope);
-        if (c == NULL) {
-            return NULL;
-        }
-        bool yes = c->type == TANDEM_FEEL_BOOLEAN && c->u.b;
-        return feel_eval_node(e, n->kids[yes ? 1 : 2], scope);
-    }
+    case FN_IF:
+        return eval_if(e, n, scope);
     case FN_FOR:
     case FN_SOME:
     case FN_EVERY:

@@ -395,6 +395,12 @@ bool feel_charge(feel_eval *e, uint64_t steps);
 const feel_value *feel_call(feel_eval *e, const feel_value *fn, const feel_value *const *args,
                             const char *const *names, uint32_t nargs, uint32_t pos);
 
+/* The contract of every built-in, checked on entry: feel_call never calls
+ * one after the evaluation failed, and passes its arguments as an array. */
+#define FEEL_BUILTIN_ENTRY(e, args, n)                                                             \
+    TANDEM_ASSERT((e) != NULL && (e)->error == 0);                                                 \
+    TANDEM_ASSERT((args) != NULL || (n) == 0)
+
 typedef const feel_value *(*feel_builtin_fn)(feel_eval *e, const feel_value *const *args,
                                              uint32_t nargs);
 

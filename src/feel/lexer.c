@@ -233,6 +233,65 @@ static int hex4(const char *s, size_t left, uint32_t *out)
     return 0;
 }
 
+/* Decodes the escape at src[*i] (a backslash) into out; advances *i. */
+static int lex_escape(const char *src, size_t len, size_t start, size_t *i, char *out, size_t *n,
+                      tandem_diag *diag)
+{
+    TANDEM_ASSERT(src[*i] == '\\' && *i + 1 < len);
+    char e = src[*i + 1];
+    *i += 2;
+    switch (e) {
+    case 'n':
+        out[(*n)++] = '\n';
+        return 0;
+    case 'r':
+        out[(*n)++] = '\r';
+        return 0;
+    case 't':
+        out[(*n)++] = '\t';
+        return 0;
+    case '"':
+        out[(*n)++] = '"';
+        return 0;
+    case '\'':
+        out[(*n)++] = '\'';
+        return 0;
+    case '\\':
+        out[(*n)++] = '\\';
+        return 0;
+    case 'u':
+        break;
+    default:
+        /* Other escapes stay as written, so regular expressions such as
+         * "\d+" keep their backslash. */
+        out[(*n)++] = '\\';
+        out[(*n)++] = e;
+        return 0;
+    }
+    uint32_t cp;
+    if (hex4(src + *i, len - *i, &cp) != 0) {
+        return feel_diag_at(diag, TANDEM_EINVAL, src, len, *i - 2,
+                            "bad \\u escape: four hex digits expected");
+    }
+    *i += 4;
+    if (cp >= 0xD800 && cp < 0xDC00) {
+        uint32_t lo;
+        if (len - *i < 6 || src[*i] != '\\' || src[*i + 1] != 'u' ||
+            hex4(src + *i + 2, len - *i - 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
+            return feel_diag_at(diag, TANDEM_EINVAL, src, len, *i - 6,
+                                "bad \\u escape: unpaired surrogate");
+        }
+        *i += 6;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        return feel_diag_at(diag, TANDEM_EINVAL, src, len, *i - 6,
+                            "bad \\u escape: unpaired surrogate");
+    }
+    TANDEM_ASSERT(start < *i);
+    /* 4 or 6 source bytes give at most 4 output bytes: it fits. */
+    return put_utf8(out, n, cp);
+}
+
 /* Decodes a string literal starting at the quote at `start` (a double quote,
  * or a backtick for a quoted name). */
 static int lex_string(const char *src, size_t len, size_t start, feel_arena *arena, feel_token *t,
@@ -264,57 +323,9 @@ static int lex_string(const char *src, size_t len, size_t start, feel_arena *are
         if (i + 1 >= len) {
             return feel_diag_at(diag, TANDEM_EINVAL, src, len, start, "unterminated string");
         }
-        char e = src[i + 1];
-        i += 2;
-        switch (e) {
-        case 'n':
-            out[n++] = '\n';
-            break;
-        case 'r':
-            out[n++] = '\r';
-            break;
-        case 't':
-            out[n++] = '\t';
-            break;
-        case '"':
-            out[n++] = '"';
-            break;
-        case '\'':
-            out[n++] = '\'';
-            break;
-        case '\\':
-            out[n++] = '\\';
-            break;
-        case 'u': {
-            uint32_t cp;
-            if (hex4(src + i, len - i, &cp) != 0) {
-                return feel_diag_at(diag, TANDEM_EINVAL, src, len, i - 2,
-                                    "bad \\u escape: four hex digits expected");
-            }
-            i += 4;
-            if (cp >= 0xD800 && cp < 0xDC00) {
-                uint32_t lo;
-                if (len - i < 6 || src[i] != '\\' || src[i + 1] != 'u' ||
-                    hex4(src + i + 2, len - i - 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
-                    return feel_diag_at(diag, TANDEM_EINVAL, src, len, i - 6,
-                                        "bad \\u escape: unpaired surrogate");
-                }
-                i += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                return feel_diag_at(diag, TANDEM_EINVAL, src, len, i - 6,
-                                    "bad \\u escape: unpaired surrogate");
-            }
-            /* 4 or 6 source bytes give at most 4 output bytes: it fits. */
-            put_utf8(out, &n, cp);
-            break;
-        }
-        default:
-            /* Other escapes stay as written, so regular expressions such as
-             * "\d+" keep their backslash. */
-            out[n++] = '\\';
-            out[n++] = e;
-            break;
+        int rc = lex_escape(src, len, start, &i, out, &n, diag);
+        if (rc != 0) {
+            return rc;
         }
     }
     TANDEM_ASSERT(n <= len - start);

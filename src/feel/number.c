@@ -73,46 +73,55 @@ feel_num feel_num_negate(feel_num n)
 
 int feel_num_add(feel_num a, feel_num b, feel_num *out)
 {
+    TANDEM_ASSERT(out != NULL);
     return tandem_decimal_add(a, b, out);
 }
 
 int feel_num_sub(feel_num a, feel_num b, feel_num *out)
 {
+    TANDEM_ASSERT(out != NULL);
     return tandem_decimal_sub(a, b, out);
 }
 
 int feel_num_mul(feel_num a, feel_num b, feel_num *out)
 {
+    TANDEM_ASSERT(out != NULL);
     return tandem_decimal_mul(a, b, out);
 }
 
 int feel_num_div(feel_num a, feel_num b, feel_num *out)
 {
+    TANDEM_ASSERT(out != NULL);
     return tandem_decimal_div(a, b, out);
 }
 
 int feel_num_pow(feel_num a, feel_num b, feel_num *out)
 {
+    TANDEM_ASSERT(out != NULL);
     return tandem_decimal_pow(a, b, out);
 }
 
 int feel_num_mod(feel_num a, feel_num b, feel_num *out)
 {
+    TANDEM_ASSERT(out != NULL);
     return tandem_decimal_mod(a, b, out);
 }
 
 int feel_num_sqrt(feel_num a, feel_num *out)
 {
+    TANDEM_ASSERT(out != NULL);
     return tandem_decimal_sqrt(a, out);
 }
 
 int feel_num_ln(feel_num a, feel_num *out)
 {
+    TANDEM_ASSERT(out != NULL);
     return tandem_decimal_ln(a, out);
 }
 
 int feel_num_exp(feel_num a, feel_num *out)
 {
+    TANDEM_ASSERT(out != NULL);
     return tandem_decimal_exp(a, out);
 }
 
