@@ -9,7 +9,8 @@
 #include "feel/feel_int.h"
 
 static const feel_builtin *const groups[] = {feel_builtins_string, feel_builtins_list,
-                                             feel_builtins_misc, feel_builtins_temporal};
+                                             feel_builtins_misc, feel_builtins_temporal,
+                                             feel_builtins_range};
 
 const feel_builtin *feel_builtin_find(const char *name, size_t len)
 {

@@ -416,6 +416,7 @@ extern const feel_builtin feel_builtins_string[];
 extern const feel_builtin feel_builtins_list[];
 extern const feel_builtin feel_builtins_misc[];
 extern const feel_builtin feel_builtins_temporal[];
+extern const feel_builtin feel_builtins_range[];
 
 /* Helpers of the built-ins: argument checks that warn with the function's
  * name and return feel_null on a mismatch. */

@@ -262,6 +262,42 @@ static void test_other_functions(void)
     EQ("null", "number(\"x\")");
 }
 
+/* Examples of the DMN 1.4 specification, section 10.3.4.9. */
+static void test_range_functions(void)
+{
+    EQ("true", "before(1, 10)");
+    EQ("false", "before(10, 1)");
+    EQ("true", "before([1..5), [5..10])");
+    EQ("false", "before([1..5], [5..10])");
+    EQ("true", "after([11..20], [1..10])");
+    EQ("false", "after([5..10], [5..10])");
+    EQ("true", "meets([1..5], [5..10])");
+    EQ("false", "meets([1..5), [5..10])");
+    EQ("true", "met by([5..10], [1..5])");
+    EQ("true", "overlaps([1..5], [3..8])");
+    EQ("false", "overlaps([1..5), [5..8])");
+    EQ("true", "overlaps before([1..5], [3..8])");
+    EQ("false", "overlaps before([1..5], [6..8])");
+    EQ("true", "overlaps after([3..8], [1..5])");
+    EQ("true", "finishes(10, [1..10])");
+    EQ("false", "finishes(10, [1..10))");
+    EQ("true", "finishes([5..10], [1..10])");
+    EQ("true", "finished by([1..10], [5..10])");
+    EQ("true", "includes([1..10], [4..6])");
+    EQ("false", "includes([1..10], 12)");
+    EQ("true", "during([4..6], [1..10])");
+    EQ("true", "starts([1..5], [1..10])");
+    EQ("false", "starts((1..5], [1..10])");
+    EQ("true", "started by([1..10], 1)");
+    EQ("true", "coincides([1..5], [1..5])");
+    EQ("false", "coincides([1..5], [2..6])");
+    EQ("true", "before(@\"2020-01-01\", [@\"2020-02-01\"..@\"2020-03-01\"])");
+    EQ("true", "includes([1..null], 1000000)");
+    EQ("null", "before(1, \"a\")");
+    CHECK_CONTAINS(last_warning, "before: the values are not comparable");
+    EQ("null", "before(null, 1)");
+}
+
 static void test_vars_from_json(void)
 {
     tandem_feel_vars *v = NULL;
@@ -341,6 +377,7 @@ static const tandem_test cases[] = {
     {"string_functions", test_string_functions},
     {"list_functions", test_list_functions},
     {"other_functions", test_other_functions},
+    {"range_functions", test_range_functions},
     {"vars_from_json", test_vars_from_json},
     {"limits", test_limits},
     {"result_reuse", test_result_reuse},

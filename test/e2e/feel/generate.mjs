@@ -231,6 +231,21 @@ export function generate() {
     ];
     add('temporal', pick(templates)());
   }
+  // range functions (those feelin implements)
+  const rng = () => {
+    const a = int(0, 20), b = a + int(0, 10);
+    return `${pick(['[', '(', ']'])}${a}..${b}${pick([']', ')', '['])}`;
+  };
+  for (let i = 0; i < 120; i++) {
+    const p = int(0, 30);
+    const templates = [
+      () => `before(${p}, ${int(0, 30)})`, () => `before(${p}, ${rng()})`, () => `before(${rng()}, ${rng()})`,
+      () => `after(${rng()}, ${p})`, () => `after(${rng()}, ${rng()})`, () => `meets(${rng()}, ${rng()})`,
+      () => `met by(${rng()}, ${rng()})`, () => `overlaps(${rng()}, ${rng()})`,
+      () => `includes(${rng()}, ${p})`, () => `includes(${rng()}, ${rng()})`,
+    ];
+    add('range-fn', pick(templates)());
+  }
   return cases;
 }
 
