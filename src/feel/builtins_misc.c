@@ -161,13 +161,14 @@ static const feel_value *fn_not(feel_eval *e, const feel_value *const *args, uin
     return feel_bool(!args[0]->u.b);
 }
 
-/* A missing variable evaluates to null here, so `is defined` cannot tell
- * it from a variable holding null: both give false. */
+/* Called by name, `is defined(x)` is answered by the evaluator, which knows
+ * whether x was missing (eval.c); this is the function as a value
+ * (`f: is defined`), which sees only values: every value is defined. */
 static const feel_value *fn_is_defined(feel_eval *e, const feel_value *const *args, uint32_t n)
 {
     FEEL_BUILTIN_ENTRY(e, args, n);
     TANDEM_ASSERT(n == 1 && e != NULL);
-    return feel_bool(args[0]->type != TANDEM_FEEL_NULL);
+    return &feel_true;
 }
 
 static const feel_value *fn_get_or_else(feel_eval *e, const feel_value *const *args, uint32_t n)

@@ -73,6 +73,7 @@ static const feel_value *eval_name(feel_eval *e, const feel_node *n, const feel_
         f->u.fn.builtin = b;
         return f;
     }
+    e->missing++;
     return feel_warn(e, "no variable found with name '%s'", n->text);
 }
 
@@ -84,6 +85,7 @@ static const feel_value *member(feel_eval *e, const feel_value *v, const char *n
     TANDEM_ASSERT(v != NULL && name != NULL);
     if (v->type == TANDEM_FEEL_CONTEXT) {
         const feel_value *m = feel_ctx_get(v, name, len);
+        e->missing += m == NULL;
         return m != NULL ? m
                : warn    ? feel_warn(e, "no context entry found with key '%s'", name)
                          : &feel_null;
@@ -785,6 +787,7 @@ static const feel_value *eval_call(feel_eval *e, const feel_node *n, const feel_
     if (nargs > args_max) {
         return feel_warn(e, "a function call has more than %d arguments", args_max);
     }
+    uint64_t missing_before = e->missing;
     for (uint32_t i = 0; i < nargs; i++) {
         const feel_node *a = n->kids[i + 1];
         names[i] = a->kind == FN_NAMED_ARG ? a->text : NULL;
@@ -792,6 +795,11 @@ static const feel_value *eval_call(feel_eval *e, const feel_node *n, const feel_
         if (args[i] == NULL) {
             return NULL;
         }
+    }
+    if (fn == &builtin && strcmp(builtin.u.fn.builtin->name, "is defined") == 0 && nargs == 1) {
+        /* The one built-in that sees how its argument was evaluated: a
+         * missing variable or entry is "not defined", a null value is. */
+        return feel_bool(e->missing == missing_before);
     }
     return feel_call(e, fn, args, n->op ? names : NULL, nargs, n->pos);
 }

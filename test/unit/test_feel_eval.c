@@ -249,6 +249,12 @@ static void test_other_functions(void)
     EQ("true", "odd(3)");
     EQ("true", "even(2)");
     EQ("true", "is defined(1)");
+    EQ("true", "is defined(null)");
+    EQ("false", "is defined(nope)");
+    EQ("false", "is defined({a: 1}.b)");
+    EQ("true", "is defined({a: null}.a)");
+    EQV("false", "is defined(x.y)", "{\"x\": {}}");
+    EQV("true", "is defined(x.y)", "{\"x\": {\"y\": null}}");
     EQ("2", "get or else(null, 2)");
     EQ("1", "get value({a: 1}, \"a\")");
     EQ("[{\"key\":\"a\",\"value\":1}]", "get entries({a: 1})");
