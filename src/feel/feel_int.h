@@ -325,7 +325,7 @@ struct feel_eval {
     uint64_t iterations;
     uint32_t call_depth;
     uint64_t missing; /* lookups of absent variables and entries so far (is defined) */
-    int error; /* sticky: a limit or out of memory ends the evaluation */
+    int error;        /* sticky: a limit or out of memory ends the evaluation */
     tandem_diag *diag;
     tandem_feel_result *result; /* where warnings go */
 };
