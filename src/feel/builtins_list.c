@@ -546,6 +546,87 @@ static const feel_value *fn_sort(feel_eval *e, const feel_value *const *args, ui
     return feel_list(e, a, count);
 }
 
+/* Sample standard deviation (n - 1 in the denominator), as DMN defines it. */
+static const feel_value *fn_stddev(feel_eval *e, const feel_value *const *args, uint32_t n)
+{
+    FEEL_BUILTIN_ENTRY(e, args, n);
+    const feel_value *const *items;
+    uint32_t count;
+    items_of(args, n, &items, &count);
+    feel_num sum, mean, acc = feel_num_from_int(0), r;
+    if (count < 2 || !fold_numbers(e, "stddev", items, count, false, &sum)) {
+        return &feel_null;
+    }
+    if (feel_num_div(sum, feel_num_from_int(count), &mean) != 0) {
+        return &feel_null;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        feel_num d, sq;
+        if (feel_num_sub(items[i]->u.num, mean, &d) != 0 || feel_num_mul(d, d, &sq) != 0 ||
+            feel_num_add(acc, sq, &acc) != 0) {
+            return feel_warn(e, "stddev: number out of range");
+        }
+    }
+    if (feel_num_div(acc, feel_num_from_int(count - 1), &r) != 0 || feel_num_sqrt(r, &r) != 0) {
+        return feel_warn(e, "stddev: number out of range");
+    }
+    return feel_number(e, r);
+}
+
+/* The most frequent items, in ascending order. */
+static const feel_value *fn_mode(feel_eval *e, const feel_value *const *args, uint32_t n)
+{
+    FEEL_BUILTIN_ENTRY(e, args, n);
+    const feel_value *const *items;
+    uint32_t count;
+    items_of(args, n, &items, &count);
+    if (count == 0) {
+        return feel_list(e, NULL, 0);
+    }
+    const feel_value **s = sorted_copy(e, "mode", items, count);
+    if (s == NULL) {
+        return e->error != 0 ? NULL : &feel_null;
+    }
+    uint32_t best = 0;
+    for (uint32_t i = 0, run = 1; i < count; i++, run++) {
+        if (i + 1 == count || cmp_values(&s[i], &s[i + 1]) != 0) {
+            best = run > best ? run : best;
+            run = 0;
+        }
+    }
+    feel_list_builder lb = {0};
+    for (uint32_t i = 0, run = 1; i < count; i++, run++) {
+        if (i + 1 == count || cmp_values(&s[i], &s[i + 1]) != 0) {
+            if (run == best && !feel_lb_push(e, &lb, s[i])) {
+                return NULL;
+            }
+            run = 0;
+        }
+    }
+    TANDEM_ASSERT(lb.n >= 1);
+    return feel_list(e, lb.items, lb.n);
+}
+
+/* partition(list, size): consecutive sublists of `size` items. */
+static const feel_value *fn_partition(feel_eval *e, const feel_value *const *args, uint32_t n)
+{
+    FEEL_BUILTIN_ENTRY(e, args, n);
+    TANDEM_ASSERT(n == 2);
+    NEED_LIST("partition", 0);
+    int64_t size;
+    if (!feel_int_arg(args[1], &size) || size < 1) {
+        return feel_bad_arg(e, "partition", 1, "a positive integer", args[1]);
+    }
+    feel_list_builder lb = {0};
+    for (uint32_t at = 0; at < L(0).n; at += (uint32_t)(size < L(0).n ? size : L(0).n)) {
+        uint32_t k = (uint32_t)(L(0).n - at < size ? L(0).n - at : size);
+        if (!feel_lb_push(e, &lb, feel_list(e, L(0).items + at, k))) {
+            return NULL;
+        }
+    }
+    return feel_list(e, lb.items, lb.n);
+}
+
 const feel_builtin feel_builtins_list[] = {
     {"list contains", {"list", "element"}, 2, 2, fn_list_contains},
     {"count", {"list"}, 1, 1, fn_count},
@@ -570,5 +651,8 @@ const feel_builtin feel_builtins_list[] = {
     {"flatten", {"list"}, 1, 1, fn_flatten},
     {"is empty", {"list"}, 1, 1, fn_is_empty},
     {"sort", {"list", "precedes"}, 1, 2, fn_sort},
+    {"stddev", {"list"}, 1, 255, fn_stddev},
+    {"mode", {"list"}, 1, 255, fn_mode},
+    {"partition", {"list", "size"}, 2, 2, fn_partition},
     {NULL, {NULL}, 0, 0, NULL},
 };

@@ -148,6 +148,24 @@ static const feel_value *fn_even(feel_eval *e, const feel_value *const *a, uint3
     return parity(e, a, false);
 }
 
+/* A number in [0, 1) with 18 random digits. */
+static const feel_value *fn_random_number(feel_eval *e, const feel_value *const *args, uint32_t n)
+{
+    FEEL_BUILTIN_ENTRY(e, args, n);
+    TANDEM_ASSERT(n == 0);
+    if (e->rand == NULL) {
+        return feel_warn(e, "random number: no source of randomness was given");
+    }
+    char text[24];
+    uint64_t r = tandem_rand_below(e->rand, UINT64_C(1000000000000000000));
+    int len = snprintf(text, sizeof(text), "0.%018llu", (unsigned long long)r);
+    feel_num num;
+    if (feel_num_parse(text, (size_t)len, false, &num) != 0) {
+        TANDEM_UNREACHABLE();
+    }
+    return feel_number(e, num);
+}
+
 /* ---- Boolean ------------------------------------------------------------- */
 
 static const feel_value *fn_not(feel_eval *e, const feel_value *const *args, uint32_t n)
@@ -476,6 +494,7 @@ const feel_builtin feel_builtins_misc[] = {
     {"sqrt", {"number"}, 1, 1, fn_sqrt},
     {"log", {"number"}, 1, 1, fn_log},
     {"exp", {"number"}, 1, 1, fn_exp},
+    {"random number", {NULL}, 0, 0, fn_random_number},
     {"odd", {"number"}, 1, 1, fn_odd},
     {"even", {"number"}, 1, 1, fn_even},
     {"not", {"negand"}, 1, 1, fn_not},

@@ -6,6 +6,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/assert.h"
@@ -544,6 +545,26 @@ static const feel_value *fn_string_join(feel_eval *e, const feel_value *const *a
     return feel_string(e, buf, at);
 }
 
+/* A version 4 (random) UUID, drawn from the caller's source. */
+static const feel_value *fn_uuid(feel_eval *e, const feel_value *const *args, uint32_t n)
+{
+    FEEL_BUILTIN_ENTRY(e, args, n);
+    TANDEM_ASSERT(n == 0);
+    if (e->rand == NULL) {
+        return feel_warn(e, "uuid: no source of randomness was given");
+    }
+    uint64_t hi = tandem_rand_u64(e->rand), lo = tandem_rand_u64(e->rand);
+    hi = (hi & ~UINT64_C(0xF000)) | UINT64_C(0x4000);       /* version 4 */
+    lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62); /* RFC 4122 variant */
+    char text[40];
+    int len = snprintf(text, sizeof(text), "%08llx-%04llx-%04llx-%04llx-%012llx",
+                       (unsigned long long)(hi >> 32), (unsigned long long)((hi >> 16) & 0xFFFF),
+                       (unsigned long long)(hi & 0xFFFF), (unsigned long long)(lo >> 48),
+                       (unsigned long long)(lo & UINT64_C(0xFFFFFFFFFFFF)));
+    TANDEM_ASSERT(len == 36);
+    return feel_string(e, text, (size_t)len);
+}
+
 const feel_builtin feel_builtins_string[] = {
     {"substring", {"string", "start position", "length"}, 2, 3, fn_substring},
     {"string length", {"string"}, 1, 1, fn_string_length},
@@ -560,5 +581,6 @@ const feel_builtin feel_builtins_string[] = {
     {"extract", {"string", "pattern"}, 2, 2, fn_extract},
     {"trim", {"string"}, 1, 1, fn_trim},
     {"string join", {"list", "delimiter", "prefix", "suffix"}, 1, 4, fn_string_join},
+    {"uuid", {NULL}, 0, 0, fn_uuid},
     {NULL, {NULL}, 0, 0, NULL},
 };

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/rand.h"
 #include "base/error.h"
 
 /* Bounds on compiling; zero fields take the defaults below. */
@@ -100,6 +101,9 @@ typedef struct tandem_feel_eval_limits {
 typedef struct tandem_feel_eval_opts {
     const tandem_feel_vars *vars;   /* NULL: no variables */
     int64_t now_ms;                 /* what now() and today() read: ms since the epoch, UTC */
+    tandem_rand *rand;              /* what random number() and uuid() draw from (the engine
+                                       passes a source seeded from the record, so a replay
+                                       draws the same); NULL: they give null and a warning */
     tandem_feel_eval_limits limits; /* zero fields: defaults */
 } tandem_feel_eval_opts;
 

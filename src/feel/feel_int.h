@@ -321,6 +321,7 @@ struct feel_eval {
     size_t src_len;
     tandem_feel_eval_limits lim;
     int64_t now_ms;
+    tandem_rand *rand; /* or NULL */
     uint64_t steps;
     uint64_t iterations;
     uint32_t call_depth;

@@ -5,6 +5,7 @@
  */
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/rand.h"
 #include "feel/feel.h"
 #include "test.h"
 
@@ -230,6 +231,49 @@ static void test_list_functions(void)
     EQ("[1,2,3]", "flatten([1, [2, [3]]])");
     EQ("[3,2,1]", "sort([1, 3, 2], function(a, b) a > b)");
     EQ("true", "is empty([])");
+    EQ("2.081665999466132735282297706979931", "stddev(2, 4, 7, 5)");
+    EQ("null", "stddev([1])");
+    EQ("[6]", "mode(6, 3, 9, 6, 6)");
+    EQ("[1,6]", "mode([6, 1, 9, 6, 1])");
+    EQ("[]", "mode([])");
+    EQ("[[1,2],[3,4],[5]]", "partition([1, 2, 3, 4, 5], 2)");
+    EQ("null", "partition([1], 0)");
+}
+
+static void test_randomness(void)
+{
+    const char *src = "{n: random number(), u: uuid()}";
+    tandem_feel_expr *e = NULL;
+    tandem_diag d;
+    CHECK_OK(tandem_feel_compile(src, strlen(src), NULL, &e, &d));
+    char first[128] = "";
+    for (int round = 0; round < 2; round++) {
+        tandem_seeded_rand rnd;
+        tandem_seeded_rand_init(&rnd, 42);
+        tandem_feel_eval_opts opts = {.rand = &rnd.base};
+        tandem_feel_result r;
+        tandem_feel_result_init(&r);
+        CHECK_OK(tandem_feel_eval(e, &opts, &r, &d));
+        tandem_buf b = TANDEM_BUF_INIT;
+        CHECK_OK(tandem_feel_result_json(&r, &b));
+        CHECK_OK(tandem_buf_put_u8(&b, 0));
+        const char *json = (const char *)b.data;
+        CHECK_CONTAINS(json, "{\"n\":0.");
+        const char *u = strstr(json, "\"u\":\"");
+        /* "u":" then 36 characters, a quote and the closing brace */
+        CHECK(u != NULL && strlen(u) == 5 + 36 + 2 && u[5 + 14] == '4');
+        CHECK(strchr("89ab", u[5 + 19]) != NULL);
+        if (round == 0) {
+            snprintf(first, sizeof(first), "%s", json);
+        } else {
+            CHECK_STREQ(first, json); /* the same seed draws the same */
+        }
+        tandem_buf_free(&b);
+        tandem_feel_result_free(&r);
+    }
+    tandem_feel_expr_free(e);
+    EQ("null", "uuid()");
+    CHECK_CONTAINS(last_warning, "no source of randomness");
 }
 
 static void test_other_functions(void)
@@ -384,6 +428,7 @@ static const tandem_test cases[] = {
     {"list_functions", test_list_functions},
     {"other_functions", test_other_functions},
     {"range_functions", test_range_functions},
+    {"randomness", test_randomness},
     {"vars_from_json", test_vars_from_json},
     {"limits", test_limits},
     {"result_reuse", test_result_reuse},
