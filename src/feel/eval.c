@@ -511,7 +511,8 @@ typedef struct iter_state {
     const feel_node *n;     /* FN_FOR / FN_SOME / FN_EVERY */
     const feel_value **out; /* for: results */
     uint32_t nout, cap;
-    int verdict; /* some/every: -1 undecided, 0 false, 1 true */
+    int verdict;      /* some/every: -1 undecided, 0 false, 1 true */
+    bool null_result; /* a domain was null or a bad range: the result is null */
 } iter_state;
 
 static bool iter_body(feel_eval *e, iter_state *st, const feel_scope *scope)
@@ -574,7 +575,7 @@ static bool iterate_bind(feel_eval *e, iter_state *st, uint32_t k, const feel_sc
 static bool iterate(feel_eval *e, iter_state *st, uint32_t k, const feel_scope *scope)
 {
     TANDEM_ASSERT(k < st->n->nkids);
-    if (st->verdict != -1) {
+    if (st->verdict != -1 || st->null_result) {
         return true;
     }
     if (k == st->n->nkids - 1) {
@@ -601,7 +602,7 @@ static bool iterate(feel_eval *e, iter_state *st, uint32_t k, const feel_scope *
         if (dom->type != TANDEM_FEEL_NUMBER || last->type != TANDEM_FEEL_NUMBER ||
             feel_num_to_int64(dom->u.num, &a) != 0 || feel_num_to_int64(last->u.num, &b) != 0) {
             feel_warn(e, "the range of '%s' must have integer ends", it->text);
-            st->verdict = st->verdict == -1 && st->n->kind != FN_FOR ? -2 : st->verdict;
+            st->null_result = true;
             return true;
         }
         int64_t step = a <= b ? 1 : -1;
@@ -610,17 +611,22 @@ static bool iterate(feel_eval *e, iter_state *st, uint32_t k, const feel_scope *
             if (v == NULL || !iterate_bind(e, st, k, scope, v)) {
                 return false;
             }
-            if (i == b || st->verdict != -1) {
+            if (i == b || st->verdict != -1 || st->null_result) {
                 break;
             }
         }
+        return true;
+    }
+    if (dom->type == TANDEM_FEEL_NULL) {
+        feel_warn(e, "'%s' iterates over null", it->text);
+        st->null_result = true;
         return true;
     }
     if (dom->type != TANDEM_FEEL_LIST) {
         /* FEEL-Scala iterates a single value as a list of one. */
         return iterate_bind(e, st, k, scope, dom);
     }
-    for (uint32_t i = 0; i < dom->u.list.n && st->verdict == -1; i++) {
+    for (uint32_t i = 0; i < dom->u.list.n && st->verdict == -1 && !st->null_result; i++) {
         if (!iterate_bind(e, st, k, scope, dom->u.list.items[i])) {
             return false;
         }
@@ -632,11 +638,11 @@ static const feel_value *eval_iteration(feel_eval *e, const feel_node *n, const 
 {
     TANDEM_ASSERT(n->kind == FN_FOR || n->kind == FN_SOME || n->kind == FN_EVERY);
     TANDEM_ASSERT(n->nkids >= 2);
-    iter_state st = {n, NULL, 0, 0, -1};
+    iter_state st = {n, NULL, 0, 0, -1, false};
     if (!iterate(e, &st, 0, scope)) {
         return NULL;
     }
-    if (st.verdict == -2) {
+    if (st.null_result) {
         return &feel_null;
     }
     if (n->kind == FN_FOR) {

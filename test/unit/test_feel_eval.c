@@ -140,6 +140,13 @@ static void test_control(void)
     EQ("false", "every x in [1, 5] satisfies x > 3");
     EQ("true", "every x in [] satisfies x > 3");
     EQ("[1,2,3]", "for x in [1,2,3] return count(partial) + 1");
+    EQ("null", "for x in null return x");
+    CHECK_STREQ("'x' iterates over null", last_warning);
+    EQ("null", "some x in null satisfies x > 1");
+    EQ("null", "for x in [1, 2], y in null return x");
+    EQ("null", "for x in 1..\"a\" return x");
+    CHECK_CONTAINS(last_warning, "must have integer ends");
+    EQ("[5]", "for x in 5 return x");
 }
 
 static void test_in_and_ranges(void)
