@@ -66,6 +66,33 @@ static int parse_now(const char *s, int64_t *out_ms)
     return 0;
 }
 
+/* Reads zone rules from the system's tzdata ($TZDIR or /usr/share/zoneinfo).
+ * The zone table has checked the name (no "..", no leading '/'). */
+static int load_zone_file(void *ctx, const char *name, tandem_buf *out)
+{
+    TANDEM_ASSERT(name != NULL && out != NULL);
+    (void)ctx;
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s",
+             dir != NULL && dir[0] != '\0' ? dir : "/usr/share/zoneinfo", name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return TANDEM_ENOENT;
+    }
+    int rc = 0;
+    char chunk[4096];
+    size_t n;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        rc = out->len + n > (1u << 20) ? TANDEM_ETOOBIG : tandem_buf_append(out, chunk, n);
+    }
+    if (rc == 0 && ferror(f)) {
+        rc = TANDEM_EIO;
+    }
+    fclose(f);
+    return rc;
+}
+
 /* "error: 1:5: msg" and the line of the expression with a caret. */
 static void print_error(FILE *err, const char *src, const char *msg)
 {
@@ -145,6 +172,12 @@ int tandem_feel_cmd(int argc, char **argv, FILE *out, FILE *err)
     tandem_feel_result r;
     tandem_feel_result_init(&r);
     tandem_buf b = TANDEM_BUF_INIT;
+    tandem_feel_zones *zones = NULL;
+    if (tandem_feel_zones_new(load_zone_file, NULL, &zones) != 0) {
+        fprintf(err, "error: out of memory\n");
+        goto done;
+    }
+    opts.zones = zones;
     if (tandem_feel_compile(src, strlen(src), NULL, &expr, &d) != 0) {
         print_error(err, src, tandem_diag_text(&d));
         goto done;
@@ -181,5 +214,6 @@ done:
     tandem_feel_result_free(&r);
     tandem_feel_vars_free(vars);
     tandem_feel_expr_free(expr);
+    tandem_feel_zones_free(zones);
     return code;
 }

@@ -119,6 +119,7 @@ int tandem_feel_eval(const tandem_feel_expr *expr, const tandem_feel_eval_opts *
     e.src_len = expr->src_len;
     e.now_ms = opts != NULL ? opts->now_ms : 0;
     e.rand = opts != NULL ? opts->rand : NULL;
+    e.zones = opts != NULL ? opts->zones : NULL;
     e.diag = diag;
     e.result = result;
     feel_scope globals = {NULL, NULL, NULL, NULL};

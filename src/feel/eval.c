@@ -810,6 +810,22 @@ static const feel_value *eval_call(feel_eval *e, const feel_node *n, const feel_
     return feel_call(e, fn, args, n->op ? names : NULL, nargs, n->pos);
 }
 
+/* Literals are parsed when compiling, without zone data: a date-time in a
+ * named zone is resolved here when the evaluation has zone data. */
+static const feel_value *eval_temporal_literal(feel_eval *e, const feel_node *n)
+{
+    TANDEM_ASSERT(n->kind == FN_TEMPORAL);
+    const feel_value *v = n->aux;
+    if (v == NULL) {
+        return feel_warn(e, "'%s' is not a date, time or duration", n->text);
+    }
+    if (v->type == TANDEM_FEEL_DATE_TIME && v->u.tm.zone_kind == FEEL_ZONE_NAMED &&
+        !v->u.tm.resolved && e->zones != NULL) {
+        return feel_temporal_value(e, v->type, v->u.tm);
+    }
+    return v;
+}
+
 static const feel_value *eval_neg(feel_eval *e, const feel_node *n, const feel_scope *scope)
 {
     TANDEM_ASSERT(n->kind == FN_NEG && n->nkids == 1);
@@ -888,8 +904,7 @@ const feel_value *feel_eval_node(feel_eval *e, const feel_node *n, const feel_sc
         return n->aux;
     case FN_TEMPORAL:
         /* Built when compiling; NULL when the text is no ISO 8601 value. */
-        return n->aux != NULL ? n->aux
-                              : feel_warn(e, "'%s' is not a date, time or duration", n->text);
+        return eval_temporal_literal(e, n);
     case FN_NAME:
         return eval_name(e, n, scope);
     case FN_NEG:

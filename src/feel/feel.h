@@ -78,6 +78,31 @@ int tandem_feel_vars_from_json(const char *json, size_t len, tandem_feel_vars **
                                tandem_diag *diag);
 void tandem_feel_vars_free(tandem_feel_vars *vars);
 
+/* ---- Time zones ---------------------------------------------------------- */
+
+/*
+ * Zones by name (`@"2024-03-31T02:30:00@Europe/Berlin"`) need the rules of
+ * the zone. The module reads them as TZif data (RFC 8536: the files of the
+ * system's /usr/share/zoneinfo) through a loader the caller provides, so it
+ * makes no file calls itself, and keeps what it parsed in a table.
+ *
+ * The loader appends the TZif bytes of `name` to *out and returns 0, or
+ * TANDEM_ENOENT for an unknown zone (or another code). Names reaching it
+ * are checked: letters, digits, '_', '+', '-' and '/' only, no "..", no
+ * leading '/', at most 64 bytes.
+ */
+typedef int (*tandem_feel_zone_loader)(void *ctx, const char *name, tandem_buf *out);
+
+typedef struct tandem_feel_zones tandem_feel_zones;
+
+/* A table over `load` (ctx is passed to it; both must outlive the table).
+ * The table is shared by evaluations on any thread (it locks). At most
+ * TANDEM_FEEL_ZONES_MAX zones are kept; names beyond that give null. */
+int tandem_feel_zones_new(tandem_feel_zone_loader load, void *ctx, tandem_feel_zones **out);
+void tandem_feel_zones_free(tandem_feel_zones *zones);
+
+#define TANDEM_FEEL_ZONES_MAX 256
+
 /* ---- Evaluation ---------------------------------------------------------- */
 
 /* Bounds on one evaluation; zero fields take the defaults. Exceeding one ends
@@ -101,6 +126,7 @@ typedef struct tandem_feel_eval_limits {
 typedef struct tandem_feel_eval_opts {
     const tandem_feel_vars *vars;   /* NULL: no variables */
     int64_t now_ms;                 /* what now() and today() read: ms since the epoch, UTC */
+    tandem_feel_zones *zones;       /* zone rules; NULL: zone names are kept, not computed */
     tandem_rand *rand;              /* what random number() and uuid() draw from (the engine
                                        passes a source seeded from the record, so a replay
                                        draws the same); NULL: they give null and a warning */

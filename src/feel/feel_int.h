@@ -253,13 +253,15 @@ typedef struct feel_entry {
 struct feel_builtin;
 
 /* Date, time and date and time share one shape; a date has nanos 0, a time
- * days 0. Zones by name are kept (for printing and `timezone`) but need
- * zone data to compute with, which the module does not have yet. */
+ * days 0. A date-time in a zone by name is resolved (its offset found) when
+ * the evaluation has zone data; without, it is kept and printed but
+ * compares only with date-times of the same zone. */
 typedef struct feel_temporal {
     int64_t days;     /* date part: days since 1970-01-01 */
     int64_t nanos;    /* time part: nanoseconds since midnight, < 86400e9 */
     int32_t offset_s; /* when zone_kind is FEEL_ZONE_OFFSET: seconds east of UTC */
     uint8_t zone_kind;
+    uint8_t resolved; /* FEEL_ZONE_NAMED: offset_s holds the zone's offset then */
     const char *zone; /* FEEL_ZONE_NAMED: IANA name, NUL-terminated */
 } feel_temporal;
 
@@ -321,7 +323,8 @@ struct feel_eval {
     size_t src_len;
     tandem_feel_eval_limits lim;
     int64_t now_ms;
-    tandem_rand *rand; /* or NULL */
+    tandem_rand *rand;        /* or NULL */
+    tandem_feel_zones *zones; /* or NULL */
     uint64_t steps;
     uint64_t iterations;
     uint32_t call_depth;
@@ -418,6 +421,17 @@ extern const feel_builtin feel_builtins_string[];
 extern const feel_builtin feel_builtins_list[];
 extern const feel_builtin feel_builtins_misc[];
 extern const feel_builtin feel_builtins_temporal[];
+
+/* ---- Zones (zone.c) ------------------------------------------------------ */
+
+typedef struct feel_zone feel_zone;
+/* The zone `name`, loading it on first use; NULL when unknown. */
+const feel_zone *feel_zone_find(tandem_feel_zones *zones, const char *name);
+/* Offset (seconds east of UTC) at a UTC instant in seconds. */
+int32_t feel_zone_utoff_at(const feel_zone *z, int64_t utc);
+/* Offset of a local date-time in seconds (java.time's choice in gaps and
+ * overlaps: the offset before the transition). */
+int32_t feel_zone_utoff_local(const feel_zone *z, int64_t local);
 extern const feel_builtin feel_builtins_range[];
 
 /* Helpers of the built-ins: argument checks that warn with the function's

@@ -6,8 +6,9 @@
  * 1970-01-01), so no C library time function (and no process time zone) is
  * involved. Adding months clamps the day to the end of the month
  * (2020-01-31 + P1M = 2020-02-29), as java.time does. Zones by name are
- * parsed and printed but not computed with (no zone data yet): arithmetic
- * across different named zones gives null and a warning.
+ * resolved through the zone data of the evaluation (zone.c) when it has
+ * some; without, they are kept and printed, and compare only with
+ * date-times of the same zone.
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,13 @@ unsigned feel_days_in_month(int64_t y, unsigned m)
     return m == 2 && leap ? 29 : days[m - 1];
 }
 
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    TANDEM_ASSERT(b > 0);
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
 bool feel_is_temporal(const feel_value *v)
 {
     TANDEM_ASSERT(v != NULL);
@@ -80,11 +88,43 @@ static feel_value *new_value(feel_eval *e, unsigned type)
     return v;
 }
 
+/* Finds the offset of a date-time in a named zone, moving a local time in
+ * a gap forward as java.time does. False (with a warning) for an unknown
+ * zone; true and unchanged without zone data. */
+static bool resolve_zone(feel_eval *e, unsigned type, feel_temporal *tm)
+{
+    TANDEM_ASSERT(tm != NULL);
+    if (type != TANDEM_FEEL_DATE_TIME || tm->zone_kind != FEEL_ZONE_NAMED || tm->resolved ||
+        e->zones == NULL) {
+        return true;
+    }
+    const feel_zone *z = feel_zone_find(e->zones, tm->zone);
+    if (z == NULL) {
+        feel_warn(e, "unknown time zone '%s'", tm->zone);
+        return false;
+    }
+    int64_t local = tm->days * 86400 + tm->nanos / NANOS_PER_SEC;
+    int64_t utc = local - feel_zone_utoff_local(z, local);
+    int32_t off = feel_zone_utoff_at(z, utc);
+    int64_t shift = (utc + off) - local; /* non-zero only in a gap */
+    int64_t ns = tm->nanos + shift * NANOS_PER_SEC;
+    int64_t carry = floor_div(ns, NANOS_PER_DAY);
+    tm->days += carry;
+    tm->nanos = ns - carry * NANOS_PER_DAY;
+    tm->offset_s = off;
+    tm->resolved = 1;
+    TANDEM_ASSERT(tm->nanos >= 0 && tm->nanos < NANOS_PER_DAY);
+    return true;
+}
+
 const feel_value *feel_temporal_value(feel_eval *e, unsigned type, feel_temporal tm)
 {
     TANDEM_ASSERT(type == TANDEM_FEEL_DATE || type == TANDEM_FEEL_TIME ||
                   type == TANDEM_FEEL_DATE_TIME);
     TANDEM_ASSERT(tm.nanos >= 0 && tm.nanos < NANOS_PER_DAY);
+    if (!resolve_zone(e, type, &tm)) {
+        return &feel_null;
+    }
     int64_t y;
     unsigned m, d;
     feel_civil_from_days(tm.days, &y, &m, &d);
@@ -489,13 +529,6 @@ int feel_temporal_format(const feel_value *v, tandem_buf *out)
 
 /* ---- Arithmetic ---------------------------------------------------------- */
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    TANDEM_ASSERT(b > 0);
-    int64_t q = a / b;
-    return (a % b != 0 && a < 0) ? q - 1 : q;
-}
-
 /* tm plus `months`, the day clamped to the end of the month. */
 static feel_temporal add_months(feel_temporal tm, int64_t months)
 {
@@ -542,8 +575,11 @@ static bool comparable_moments(const feel_temporal *a, const feel_temporal *b, b
                                i128 *ma, i128 *mb)
 {
     TANDEM_ASSERT(a != NULL && b != NULL);
-    bool same_kind = a->zone_kind == b->zone_kind &&
-                     (a->zone_kind != FEEL_ZONE_NAMED || strcmp(a->zone, b->zone) == 0);
+    /* A resolved zone has an offset; an unresolved one compares only
+     * with itself, as local times. */
+    int ka = a->zone_kind == FEEL_ZONE_NAMED && a->resolved ? FEEL_ZONE_OFFSET : a->zone_kind;
+    int kb = b->zone_kind == FEEL_ZONE_NAMED && b->resolved ? FEEL_ZONE_OFFSET : b->zone_kind;
+    bool same_kind = ka == kb && (ka != FEEL_ZONE_NAMED || strcmp(a->zone, b->zone) == 0);
     if (!same_kind) {
         return false;
     }
@@ -551,7 +587,8 @@ static bool comparable_moments(const feel_temporal *a, const feel_temporal *b, b
     i128 *m[2] = {ma, mb};
     for (int i = 0; i < 2; i++) {
         i128 v = (i128)(with_days ? t[i]->days : 0) * NANOS_PER_DAY + t[i]->nanos;
-        if (t[i]->zone_kind == FEEL_ZONE_OFFSET) {
+        if (t[i]->zone_kind == FEEL_ZONE_OFFSET ||
+            (t[i]->zone_kind == FEEL_ZONE_NAMED && t[i]->resolved)) {
             v -= (i128)t[i]->offset_s * NANOS_PER_SEC;
         }
         *m[i] = v;
@@ -646,12 +683,24 @@ static const feel_value *add_to_temporal(feel_eval *e, const feel_value *t, cons
         if (t->type == TANDEM_FEEL_TIME) {
             return feel_warn(e, "can't add years and months to a time");
         }
-        return feel_temporal_value(e, t->type,
-                                   add_months(t->u.tm, minus ? -d->u.months : d->u.months));
+        feel_temporal tm = add_months(t->u.tm, minus ? -d->u.months : d->u.months);
+        tm.resolved = 0; /* a new local date-time: find its offset again */
+        return feel_temporal_value(e, t->type, tm);
     }
     int64_t secs = minus ? -d->u.dur.secs : d->u.dur.secs;
     int32_t nanos = minus ? -d->u.dur.nanos : d->u.dur.nanos;
-    return feel_temporal_value(e, t->type, add_duration(t->u.tm, t->type, secs, nanos));
+    feel_temporal tm = add_duration(t->u.tm, t->type, secs, nanos);
+    if (tm.zone_kind == FEEL_ZONE_NAMED && tm.resolved) {
+        /* Durations move the instant (java.time's ZonedDateTime.plus): the
+         * new local time takes the offset in force at the new instant. */
+        const feel_zone *z = feel_zone_find(e->zones, tm.zone);
+        TANDEM_ASSERT(z != NULL); /* it resolved before */
+        int64_t utc = tm.days * 86400 + tm.nanos / NANOS_PER_SEC - tm.offset_s;
+        int32_t off = feel_zone_utoff_at(z, utc);
+        tm = add_duration(tm, t->type, off - tm.offset_s, 0);
+        tm.offset_s = off;
+    }
+    return feel_temporal_value(e, t->type, tm);
 }
 
 static bool is_duration(const feel_value *v)
@@ -757,8 +806,9 @@ static const feel_value *moment_property(feel_eval *e, const feel_value *v, cons
         return int_value(e, secs % 60);
     }
     if (has_time && strcmp(name, "time offset") == 0) {
-        return tm->zone_kind == FEEL_ZONE_OFFSET ? feel_duration_value(e, tm->offset_s, 0)
-                                                 : &feel_null;
+        bool known =
+            tm->zone_kind == FEEL_ZONE_OFFSET || (tm->zone_kind == FEEL_ZONE_NAMED && tm->resolved);
+        return known ? feel_duration_value(e, tm->offset_s, 0) : &feel_null;
     }
     if (has_time && strcmp(name, "timezone") == 0) {
         return tm->zone_kind == FEEL_ZONE_NAMED ? feel_string(e, tm->zone, strlen(tm->zone))
