@@ -492,6 +492,9 @@ static const feel_value *eval_context(feel_eval *e, const feel_node *n, const fe
         if (v == NULL) {
             return NULL;
         }
+        if (!feel_charge(e, ctx->u.ctx.n)) { /* the duplicate check below is linear */
+            return NULL;
+        }
         if (feel_ctx_get(ctx, en->text, en->text_len) != NULL) {
             return feel_warn(e, "duplicate context entry '%s'", en->text);
         }
@@ -560,11 +563,18 @@ static bool iterate_bind(feel_eval *e, iter_state *st, uint32_t k, const feel_sc
     }
     feel_scope bound = {scope, NULL, st->n->kids[k]->text, v};
     if (st->n->kind == FN_FOR) {
-        /* `partial`: the results so far, as FEEL-Scala offers. */
-        const feel_value *pl = feel_list(e, st->out, st->nout);
+        /* `partial`: the results so far, as FEEL-Scala offers. It shares
+         * the result array (items below nout never change, and a grown
+         * array leaves the old one in the arena), so it costs one value per
+         * iteration, not a copy. */
+        feel_value *pl = feel_arena_alloc(e->arena, sizeof(*pl));
         if (pl == NULL) {
+            feel_fail(e, TANDEM_ENOMEM, "out of memory during evaluation");
             return false;
         }
+        pl->type = TANDEM_FEEL_LIST;
+        pl->u.list.items = st->out;
+        pl->u.list.n = st->nout;
         feel_scope with_partial = {&bound, NULL, "partial", pl};
         return iterate(e, st, k + 1, &with_partial);
     }

@@ -147,6 +147,9 @@ static void test_control(void)
     EQ("null", "for x in 1..\"a\" return x");
     CHECK_CONTAINS(last_warning, "must have integer ends");
     EQ("[5]", "for x in 5 return x");
+    EQ("[1,2,6]", "for i in 1..3 return if i = 1 then 1 else i * partial[-1]");
+    /* a long loop costs memory in proportion to its length, not its square */
+    EQ("20000", "count(for x in 1..20000 return x)");
 }
 
 static void test_in_and_ranges(void)
