@@ -482,6 +482,7 @@ static const feel_value *eval_context(feel_eval *e, const feel_node *n, const fe
         return feel_fail(e, TANDEM_ENOMEM, "out of memory during evaluation");
     }
     ctx->type = TANDEM_FEEL_CONTEXT;
+    ctx->depth = 1;
     ctx->u.ctx.entries = entries;
     ctx->u.ctx.n = 0;
     feel_scope inner = {scope, ctx, NULL, NULL};
@@ -498,6 +499,11 @@ static const feel_value *eval_context(feel_eval *e, const feel_node *n, const fe
         if (feel_ctx_get(ctx, en->text, en->text_len) != NULL) {
             return feel_warn(e, "duplicate context entry '%s'", en->text);
         }
+        uint32_t depth = feel_depth_in(v) + 1u;
+        if (!feel_depth_ok(e, depth)) {
+            return NULL;
+        }
+        ctx->depth = (uint16_t)(depth > ctx->depth ? depth : ctx->depth);
         entries[ctx->u.ctx.n].key = en->text;
         entries[ctx->u.ctx.n].key_len = en->text_len;
         entries[ctx->u.ctx.n].value = v;
@@ -515,6 +521,7 @@ typedef struct iter_state {
     const feel_value **out; /* for: results */
     uint32_t nout, cap;
     int verdict;      /* some/every: -1 undecided, 0 false, 1 true */
+    uint16_t depth;   /* for: depth of the result list so far */
     bool null_result; /* a domain was null or a bad range: the result is null */
 } iter_state;
 
@@ -540,6 +547,11 @@ static bool iter_body(feel_eval *e, iter_state *st, const feel_scope *scope)
             st->out = out;
             st->cap = cap;
         }
+        uint32_t depth = feel_depth_in(r) + 1u;
+        if (!feel_depth_ok(e, depth)) {
+            return false;
+        }
+        st->depth = (uint16_t)(depth > st->depth ? depth : st->depth);
         st->out[st->nout++] = r;
         return true;
     }
@@ -573,6 +585,7 @@ static bool iterate_bind(feel_eval *e, iter_state *st, uint32_t k, const feel_sc
             return false;
         }
         pl->type = TANDEM_FEEL_LIST;
+        pl->depth = st->depth > 0 ? st->depth : 1;
         pl->u.list.items = st->out;
         pl->u.list.n = st->nout;
         feel_scope with_partial = {&bound, NULL, "partial", pl};
@@ -648,7 +661,7 @@ static const feel_value *eval_iteration(feel_eval *e, const feel_node *n, const 
 {
     TANDEM_ASSERT(n->kind == FN_FOR || n->kind == FN_SOME || n->kind == FN_EVERY);
     TANDEM_ASSERT(n->nkids >= 2);
-    iter_state st = {n, NULL, 0, 0, -1, false};
+    iter_state st = {n, NULL, 0, 0, -1, 0, false};
     if (!iterate(e, &st, 0, scope)) {
         return NULL;
     }

@@ -269,8 +269,13 @@ typedef struct feel_temporal {
 #define FEEL_ZONE_OFFSET 1
 #define FEEL_ZONE_NAMED  2
 
+/* Lists and contexts nest at most this deep, so every walk over a value
+ * (printing, equality, flatten) has bounded recursion. */
+#define FEEL_VALUE_DEPTH_MAX 100
+
 struct feel_value {
-    uint8_t type; /* tandem_feel_type */
+    uint8_t type;   /* tandem_feel_type */
+    uint16_t depth; /* lists and contexts: 1 + the deepest item; else 0 */
     union {
         bool b;
         feel_num num;
@@ -340,6 +345,12 @@ const feel_value *feel_number(feel_eval *e, feel_num n);
 const feel_value *feel_string(feel_eval *e, const char *s, size_t len);
 const feel_value *feel_list(feel_eval *e, const feel_value *const *items, size_t n);
 const feel_value *feel_context(feel_eval *e, const feel_entry *entries, size_t n);
+
+/* 1 + depth of v when it is a list or context, else 0: the depth a
+ * container holding v has at least. */
+uint16_t feel_depth_in(const feel_value *v);
+/* Fails the evaluation when a container of `depth` would nest too deep. */
+bool feel_depth_ok(feel_eval *e, uint32_t depth);
 
 /* The entry `key` of a context, or NULL. */
 const feel_value *feel_ctx_get(const feel_value *ctx, const char *key, size_t key_len);

@@ -123,6 +123,24 @@ const feel_value *feel_string(feel_eval *e, const char *s, size_t len)
     return v;
 }
 
+uint16_t feel_depth_in(const feel_value *v)
+{
+    TANDEM_ASSERT(v != NULL);
+    TANDEM_ASSERT(v->depth <= FEEL_VALUE_DEPTH_MAX);
+    return v->type == TANDEM_FEEL_LIST || v->type == TANDEM_FEEL_CONTEXT ? v->depth : 0;
+}
+
+bool feel_depth_ok(feel_eval *e, uint32_t depth)
+{
+    TANDEM_ASSERT(e != NULL);
+    if (depth > FEEL_VALUE_DEPTH_MAX) {
+        feel_fail(e, TANDEM_ETOOBIG, "lists and contexts nest deeper than %d levels",
+                  FEEL_VALUE_DEPTH_MAX);
+        return false;
+    }
+    return true;
+}
+
 const feel_value *feel_list(feel_eval *e, const feel_value *const *items, size_t n)
 {
     TANDEM_ASSERT(items != NULL || n == 0);
@@ -135,10 +153,16 @@ const feel_value *feel_list(feel_eval *e, const feel_value *const *items, size_t
     if (v == NULL || (n > 0 && copy == NULL)) {
         return NULL;
     }
+    uint32_t depth = 1;
     for (size_t i = 0; i < n; i++) {
         TANDEM_ASSERT(items[i] != NULL);
         copy[i] = items[i];
+        depth = feel_depth_in(items[i]) + 1u > depth ? feel_depth_in(items[i]) + 1u : depth;
     }
+    if (!feel_depth_ok(e, depth)) {
+        return NULL;
+    }
+    v->depth = (uint16_t)depth;
     v->type = TANDEM_FEEL_LIST;
     v->u.list.items = copy;
     v->u.list.n = (uint32_t)n;
@@ -158,9 +182,16 @@ const feel_value *feel_context(feel_eval *e, const feel_entry *entries, size_t n
     if (v == NULL || (n > 0 && copy == NULL)) {
         return NULL;
     }
-    if (n > 0) {
-        memcpy(copy, entries, n * sizeof(*copy));
+    uint32_t depth = 1;
+    for (size_t i = 0; i < n; i++) {
+        copy[i] = entries[i];
+        uint32_t d = feel_depth_in(entries[i].value) + 1u;
+        depth = d > depth ? d : depth;
     }
+    if (!feel_depth_ok(e, depth)) {
+        return NULL;
+    }
+    v->depth = (uint16_t)depth;
     v->type = TANDEM_FEEL_CONTEXT;
     v->u.ctx.entries = copy;
     v->u.ctx.n = (uint32_t)n;

@@ -397,6 +397,12 @@ static void test_limits(void)
     check_limit("for x in 1..20 return x", &list, "limit of 10 items");
     tandem_feel_eval_limits calls = {.call_depth_max = 10};
     check_limit("{f: function(n) f(n + 1), r: f(0)}.r", &calls, "nest deeper than 10");
+    /* values nesting without end stop before any walk over them overflows */
+    tandem_feel_eval_limits none0 = {0};
+    check_limit("for i in 1..100000 return [partial]", &none0, "nest deeper than 100 levels");
+    check_limit("{f: function(n) if n = 0 then [] else [f(n - 1)]}.f(150)",
+                &(tandem_feel_eval_limits){.call_depth_max = 200}, "nest deeper than 100");
+    check_limit("{a: {b: for i in 1..200 return {c: partial}}}", &none0, "nest deeper");
     tandem_feel_eval_limits mem = {.memory_bytes_max = 100000};
     check_limit("for x in 1..100000 return [x, x]", &mem, "more than 100000 bytes");
     /* Defaults stop an exponential expression too. */
