@@ -2,7 +2,6 @@
  * value.c — FEEL values: constructors, equality and order, warnings, and the
  * conversions from and to JSON.
  */
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -359,6 +358,9 @@ static int put_json_string(tandem_buf *out, const char *s, size_t len)
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
             rc = tandem_buf_append(out, esc, 2);
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            char esc[2] = {'\\', c == '\n' ? 'n' : c == '\t' ? 't' : 'r'};
+            rc = tandem_buf_append(out, esc, 2);
         } else if (c < 0x20) {
             char esc[8];
             int n = snprintf(esc, sizeof(esc), "\\u%04x", c);
@@ -428,104 +430,4 @@ int feel_value_json(const feel_value *v, tandem_buf *out)
         return rc != 0 ? rc : tandem_buf_put_u8(out, '"');
     }
     return tandem_buf_append(out, "null", 4);
-}
-
-/* ---- JSON in ------------------------------------------------------------- */
-
-static const feel_value *from_json(feel_eval *e, json_t *j, uint32_t depth);
-
-static const feel_value *from_json_object(feel_eval *e, json_t *j, uint32_t depth)
-{
-    TANDEM_ASSERT(json_is_object(j));
-    size_t n = json_object_size(j);
-    feel_entry *entries = n > 0 ? feel_arena_alloc(e->arena, n * sizeof(*entries)) : NULL;
-    if (n > 0 && entries == NULL) {
-        return feel_fail(e, TANDEM_ENOMEM, "out of memory reading JSON");
-    }
-    size_t i = 0;
-    const char *key;
-    json_t *val;
-    json_object_foreach(j, key, val)
-    {
-        TANDEM_ASSERT(i < n);
-        entries[i].key = feel_arena_strndup(e->arena, key, strlen(key));
-        entries[i].key_len = (uint32_t)strlen(key);
-        entries[i].value = from_json(e, val, depth + 1);
-        if (entries[i].key == NULL || entries[i].value == NULL) {
-            return feel_fail(e, TANDEM_ENOMEM, "out of memory reading JSON");
-        }
-        i++;
-    }
-    return feel_context(e, entries, n);
-}
-
-static const feel_value *from_json(feel_eval *e, json_t *j, uint32_t depth)
-{
-    TANDEM_ASSERT(j != NULL);
-    if (depth > TANDEM_FEEL_DEPTH_MAX_DEFAULT) {
-        return feel_fail(e, TANDEM_ETOOBIG, "JSON is nested deeper than %u levels",
-                         TANDEM_FEEL_DEPTH_MAX_DEFAULT);
-    }
-    switch (json_typeof(j)) {
-    case JSON_NULL:
-        return &feel_null;
-    case JSON_TRUE:
-        return &feel_true;
-    case JSON_FALSE:
-        return &feel_false;
-    case JSON_INTEGER:
-        return feel_number(e, feel_num_from_int(json_integer_value(j)));
-    case JSON_REAL: {
-        /* The shortest decimal that reads back as the double: 0.1 stays 0.1. */
-        feel_num num;
-        if (feel_num_from_double(json_real_value(j), &num) != 0) {
-            return &feel_null;
-        }
-        return feel_number(e, num);
-    }
-    case JSON_STRING:
-        return feel_string(e, json_string_value(j), json_string_length(j));
-    case JSON_ARRAY: {
-        size_t n = json_array_size(j);
-        const feel_value **items = n > 0 ? feel_arena_alloc(e->arena, n * sizeof(*items)) : NULL;
-        if (n > 0 && items == NULL) {
-            return feel_fail(e, TANDEM_ENOMEM, "out of memory reading JSON");
-        }
-        for (size_t i = 0; i < n; i++) {
-            if ((items[i] = from_json(e, json_array_get(j, i), depth + 1)) == NULL) {
-                return NULL;
-            }
-        }
-        return feel_list(e, items, n);
-    }
-    case JSON_OBJECT:
-        return from_json_object(e, j, depth);
-    }
-    TANDEM_UNREACHABLE();
-}
-
-int feel_value_from_json(const char *json, size_t len, feel_arena *arena, const feel_value **out,
-                         tandem_diag *diag)
-{
-    TANDEM_ASSERT(json != NULL || len == 0);
-    TANDEM_ASSERT(arena != NULL && out != NULL);
-    json_error_t jerr;
-    json_t *root = json_loadb(json, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (root == NULL) {
-        return tandem_diag_set(diag, TANDEM_EINVAL, "JSON %d:%d: %s", jerr.line, jerr.column,
-                               jerr.text);
-    }
-    feel_eval e = {0};
-    e.arena = arena;
-    e.diag = diag;
-    e.lim.string_bytes_max = SIZE_MAX;
-    e.lim.list_items_max = SIZE_MAX;
-    const feel_value *v = from_json(&e, root, 0);
-    json_decref(root);
-    if (v == NULL) {
-        TANDEM_ASSERT(e.error != 0);
-        return e.error;
-    }
-    *out = v;
-    return 0;
 }

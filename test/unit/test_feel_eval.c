@@ -358,16 +358,49 @@ static void test_range_functions(void)
     EQ("null", "before(null, 1)");
 }
 
-static void test_vars_from_json(void)
+static void check_bad_json(const char *json, int code, const char *msg)
 {
     tandem_feel_vars *v = NULL;
     tandem_diag d;
-    CHECK_RC(TANDEM_EINVAL, tandem_feel_vars_from_json("[1]", 3, &v, &d));
-    CHECK_CONTAINS(d.message, "must be a JSON object");
-    CHECK_RC(TANDEM_EINVAL, tandem_feel_vars_from_json("{\"a\":", 5, &v, &d));
-    CHECK_CONTAINS(d.message, "JSON 1:");
+    tandem_diag_clear(&d);
+    int rc = tandem_feel_vars_from_json(json, strlen(json), &v, &d);
+    CHECK_MSG(rc == code, "%s returned %s (%s)", json, tandem_errname(rc), d.message);
     CHECK(v == NULL);
+    CHECK_MSG(strstr(d.message, msg) != NULL, "%s: \"%s\" lacks \"%s\"", json, d.message, msg);
+}
+
+static void test_vars_from_json(void)
+{
+    check_bad_json("[1]", TANDEM_EINVAL, "must be a JSON object, not list");
+    check_bad_json("{\"a\":", TANDEM_EINVAL, "JSON 1:6: expected a value");
+    check_bad_json("{\"a\": 1,\n \"b\" 2}", TANDEM_EINVAL, "JSON 2:6: expected ':'");
+    check_bad_json("{\"a\": [1 2]}", TANDEM_EINVAL, "JSON 1:10: expected ',' or ']'");
+    check_bad_json("{\"a\": 01}", TANDEM_EINVAL, "JSON 1:7: bad number");
+    check_bad_json("{\"a\": 1e99999}", TANDEM_EINVAL, "number out of range");
+    check_bad_json("{\"a\": \"x\\q\"}", TANDEM_EINVAL, "bad escape");
+    check_bad_json("{\"a\": \"\\ud800\"}", TANDEM_EINVAL, "unpaired surrogate");
+    check_bad_json("{\"a\": \"\xc3\"}", TANDEM_EINVAL, "invalid UTF-8");
+    check_bad_json("{\"a\": \"\x01\"}", TANDEM_EINVAL, "control character");
+    check_bad_json("{\"a\": \"open}", TANDEM_EINVAL, "unterminated string");
+    check_bad_json("{} x", TANDEM_EINVAL, "JSON 1:4: unexpected text after the value");
+    check_bad_json("", TANDEM_EINVAL, "expected a value");
+    char deep[200];
+    memset(deep, '[', sizeof(deep));
+    memcpy(deep, "{\"a\":", 5);
+    deep[sizeof(deep) - 1] = '\0';
+    check_bad_json(deep, TANDEM_ETOOBIG, "nested deeper than 64 levels");
+
     EQV("{\"x\":[true,null,\"s\",1.25]}", "{x: a}", "{\"a\": [true, null, \"s\", 1.25]}");
+    /* numbers keep their decimal digits, beyond what a double holds */
+    EQV("12345678901234567890.5", "n", "{\"n\": 12345678901234567890.5}");
+    EQV("0.3", "a + b", "{\"a\": 0.1, \"b\": 0.2}");
+    EQV("100000000000000000000000000000", "n", "{\"n\": 1e29}");
+    EQV("-0.5", "n", "{\"n\": -5E-1}");
+    /* escapes, a repeated key keeps its last value in its first place */
+    EQV("\"\\\"/\\n\xc3\xa9\xf0\x9f\x98\x80\"", "s",
+        "{\"s\": \"\\\"\\/\\n\\u00e9\\ud83d\\ude00\"}");
+    EQV("{\"a\":3,\"b\":2}", "o", "{\"o\": {\"a\": 1, \"b\": 2, \"a\": 3}}");
+    EQV("[]", "e", " { \"e\" : [ ] , \"f\" : { } } ");
 }
 
 /* Evaluates with limits and expects TANDEM_ETOOBIG naming the limit. */
