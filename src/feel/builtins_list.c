@@ -34,6 +34,7 @@ static void items_of(const feel_value *const *args, uint32_t n, const feel_value
 
 static bool is_equal(const feel_value *a, const feel_value *b)
 {
+    TANDEM_ASSERT(a != NULL && b != NULL);
     const feel_value *eq = feel_equals(a, b);
     return eq != NULL && eq->u.b;
 }
@@ -166,6 +167,7 @@ static const feel_value *fn_mean(feel_eval *e, const feel_value *const *args, ui
 
 static int cmp_values(const void *a, const void *b)
 {
+    TANDEM_ASSERT(a != NULL && b != NULL);
     int c = 0;
     feel_compare(*(const feel_value *const *)a, *(const feel_value *const *)b, &c);
     return c;
@@ -308,6 +310,7 @@ static const feel_value *fn_concatenate(feel_eval *e, const feel_value *const *a
 /* Position argument of insert before / remove: 1-based, negative from the end. */
 static bool position(const feel_value *v, uint32_t count, bool allow_end, int64_t *at)
 {
+    TANDEM_ASSERT(v != NULL && at != NULL);
     int64_t p;
     if (!feel_int_arg(v, &p) || p == 0) {
         return false;
@@ -387,6 +390,7 @@ static const feel_value *fn_index_of(feel_eval *e, const feel_value *const *args
 
 static bool push_distinct(feel_eval *e, feel_list_builder *lb, const feel_value *v, bool *ok)
 {
+    TANDEM_ASSERT(lb != NULL && v != NULL && ok != NULL);
     for (uint32_t k = 0; k < lb->n; k++) {
         if (is_equal(lb->items[k], v)) {
             return true;
@@ -486,6 +490,8 @@ static const feel_value *fn_is_empty(feel_eval *e, const feel_value *const *args
 /* precedes(a, b) through the user's function: 1 true, 0 false, -1 stop. */
 static int precedes(feel_eval *e, const feel_value *fn, const feel_value *a, const feel_value *b)
 {
+    TANDEM_ASSERT(e != NULL && e->error == 0);
+    TANDEM_ASSERT(a != NULL && b != NULL);
     if (fn == NULL) {
         int c;
         if (!feel_compare(a, b, &c)) {

@@ -30,6 +30,7 @@ static const feel_value *from_string(feel_eval *e, const feel_value *s, unsigned
 
 static bool int_in(const feel_value *v, int64_t lo, int64_t hi, int64_t *out)
 {
+    TANDEM_ASSERT(v != NULL && out != NULL && lo <= hi);
     return feel_int_arg(v, out) && *out >= lo && *out <= hi;
 }
 
@@ -196,6 +197,7 @@ static const feel_value *fn_today(feel_eval *e, const feel_value *const *args, u
 /* The date argument of the calendar functions: a date or a date and time. */
 static bool date_arg(feel_eval *e, const char *fn, const feel_value *v, int64_t *days)
 {
+    TANDEM_ASSERT(fn != NULL && v != NULL && days != NULL);
     if (v->type != TANDEM_FEEL_DATE && v->type != TANDEM_FEEL_DATE_TIME) {
         feel_bad_arg(e, fn, 0, "a date", v);
         return false;

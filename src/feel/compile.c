@@ -138,6 +138,7 @@ void tandem_feel_expr_free(tandem_feel_expr *expr)
 
 static int put(tandem_buf *b, const char *s)
 {
+    TANDEM_ASSERT(b != NULL && s != NULL);
     return tandem_buf_append(b, s, strlen(s));
 }
 

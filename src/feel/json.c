@@ -75,6 +75,7 @@ static size_t utf8_len(const unsigned char *s, size_t left)
 
 static int hex4(reader *r, uint32_t *out)
 {
+    TANDEM_ASSERT(r != NULL && out != NULL && r->at <= r->len);
     if (r->len - r->at < 4) {
         return fail_at(r, r->at, "\\u needs four hex digits");
     }
@@ -302,6 +303,7 @@ static int read_object(reader *r, uint32_t depth, const feel_value **out)
 
 static int read_number(reader *r, const feel_value **out)
 {
+    TANDEM_ASSERT(r->at < r->len && out != NULL);
     size_t start = r->at;
     while (r->at < r->len && strchr("+-.eE0123456789", r->s[r->at]) != NULL && r->s[r->at]) {
         r->at++;

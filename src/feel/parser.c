@@ -102,6 +102,7 @@ static feel_node *oom(parser *p)
 
 static feel_node *fail_expected(parser *p, const char *expected)
 {
+    TANDEM_ASSERT(expected != NULL);
     const feel_token *t = cur(p);
     char what[200];
     if (t->kind == FT_NAME || t->kind == FT_NUMBER) {
@@ -620,6 +621,7 @@ static bool closes_interval(const parser *p)
 
 static feel_node *parse_postfix(parser *p)
 {
+    TANDEM_ASSERT(p != NULL && p->at < p->count);
     feel_node *n = parse_primary(p);
     while (n != NULL) {
         const feel_token *t = cur(p);
@@ -797,6 +799,7 @@ static feel_node *parse_paren(parser *p)
 
 static feel_node *parse_primary(parser *p)
 {
+    TANDEM_ASSERT(p != NULL && p->depth <= p->depth_max);
     const feel_token *t = cur(p);
     switch (t->kind) {
     case FT_NUMBER:

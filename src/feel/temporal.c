@@ -202,6 +202,7 @@ static bool digits(cursor *c, int min, int max, int64_t *out)
 
 static bool parse_date_part(cursor *c, int64_t *days)
 {
+    TANDEM_ASSERT(c != NULL && days != NULL);
     int64_t y, m, d;
     bool neg = peek(c, '-');
     if (neg) {
@@ -229,6 +230,7 @@ static bool parse_date_part(cursor *c, int64_t *days)
 /* HH:MM[:SS[.fffffffff]] then an optional Z, +HH:MM, -HH:MM or @Zone. */
 static bool parse_time_part(feel_eval *e, cursor *c, feel_temporal *tm)
 {
+    TANDEM_ASSERT(e != NULL && c != NULL && tm != NULL);
     int64_t h, mi, sec = 0, frac = 0;
     if (!digits(c, 2, 2, &h) || !peek(c, ':')) {
         return false;
@@ -301,6 +303,7 @@ static bool parse_time_part(feel_eval *e, cursor *c, feel_temporal *tm)
 /* [-]P[nY][nM][nW][nD][T[nH][nM][n[.f]S]] */
 static const feel_value *parse_duration(feel_eval *e, cursor *c, unsigned want)
 {
+    TANDEM_ASSERT(e != NULL && c != NULL && c->at <= c->len);
     bool neg = peek(c, '-');
     if (neg) {
         c->at++;
@@ -778,6 +781,7 @@ static const feel_value *int_value(feel_eval *e, int64_t v)
 
 static const feel_value *moment_property(feel_eval *e, const feel_value *v, const char *name)
 {
+    TANDEM_ASSERT(v->type >= TANDEM_FEEL_DATE && v->type <= TANDEM_FEEL_DATE_TIME);
     const feel_temporal *tm = &v->u.tm;
     bool has_date = v->type != TANDEM_FEEL_TIME, has_time = v->type != TANDEM_FEEL_DATE;
     int64_t y;

@@ -92,6 +92,7 @@ const feel_value *feel_bool(bool b)
 
 const feel_value *feel_number(feel_eval *e, feel_num n)
 {
+    TANDEM_ASSERT(e != NULL);
     feel_value *v = alloc(e, sizeof(*v));
     if (v != NULL) {
         v->type = TANDEM_FEEL_NUMBER;
@@ -212,6 +213,7 @@ const feel_value *feel_ctx_get(const feel_value *ctx, const char *key, size_t ke
 
 static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
 {
+    TANDEM_ASSERT((a != NULL || alen == 0) && (b != NULL || blen == 0));
     int c = memcmp(a, b, alen < blen ? alen : blen);
     if (c != 0) {
         return c < 0 ? -1 : 1;
@@ -339,6 +341,7 @@ static bool deep_equal(const feel_value *a, const feel_value *b, bool *out)
 
 const feel_value *feel_equals(const feel_value *a, const feel_value *b)
 {
+    TANDEM_ASSERT(a != NULL && b != NULL);
     bool eq = false;
     if (!deep_equal(a, b, &eq)) {
         return NULL;

@@ -118,6 +118,7 @@ static bool tz_num(tz_cursor *c, int64_t max, int64_t *out)
 /* [+-]hh[:mm[:ss]] in seconds. */
 static bool tz_time(tz_cursor *c, int64_t hours_max, int32_t *out)
 {
+    TANDEM_ASSERT(c != NULL && out != NULL && hours_max > 0);
     int64_t sign = 1, h, m = 0, s = 0;
     if (tz_peek(c, '+') || tz_peek(c, '-')) {
         sign = c->s[c->at++] == '-' ? -1 : 1;
@@ -143,6 +144,7 @@ static bool tz_time(tz_cursor *c, int64_t hours_max, int32_t *out)
 
 static bool tz_name(tz_cursor *c)
 {
+    TANDEM_ASSERT(c != NULL && c->at <= c->len);
     size_t start = c->at;
     if (tz_peek(c, '<')) {
         while (c->at < c->len && c->s[c->at] != '>') {
@@ -159,6 +161,7 @@ static bool tz_name(tz_cursor *c)
 
 static bool tz_rule_parse(tz_cursor *c, tz_rule *r)
 {
+    TANDEM_ASSERT(c != NULL && r != NULL);
     int64_t a, b, d;
     memset(r, 0, sizeof(*r));
     r->time_s = 7200; /* 02:00 by default */
@@ -293,6 +296,7 @@ typedef struct tzif_counts {
 
 static bool tzif_header(const uint8_t *p, size_t len, tzif_counts *c, uint8_t *version)
 {
+    TANDEM_ASSERT(p != NULL && c != NULL && version != NULL);
     if (len < 44 || memcmp(p, "TZif", 4) != 0) {
         return false;
     }
@@ -375,6 +379,7 @@ static bool tzif_parse(feel_zone *z, const uint8_t *p, size_t len)
 
 static bool name_ok(const char *name)
 {
+    TANDEM_ASSERT(name != NULL);
     size_t len = strlen(name);
     if (len == 0 || len > ZONE_NAME_BYTES_MAX || name[0] == '/' || strstr(name, "..") != NULL) {
         return false;
