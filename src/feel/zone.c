@@ -296,7 +296,7 @@ typedef struct tzif_counts {
 
 static bool tzif_header(const uint8_t *p, size_t len, tzif_counts *c, uint8_t *version)
 {
-    TANDEM_ASSERT(p != NULL && c != NULL && version != NULL);
+    TANDEM_ASSERT((p != NULL || len == 0) && c != NULL && version != NULL);
     if (len < 44 || memcmp(p, "TZif", 4) != 0) {
         return false;
     }

@@ -73,6 +73,9 @@ static int test_loader(void *ctx, const char *name, tandem_buf *out)
         build_tzif(out, times, idx, 1, offs, 2, "");
         return 0;
     }
+    if (strcmp(name, "Test/Empty") == 0) {
+        return 0; /* a loader that found an empty file */
+    }
     if (strcmp(name, "Test/Broken") == 0) {
         return tandem_buf_append(out, "TZif2 not really", 16);
     }
@@ -136,6 +139,8 @@ static void test_transitions_and_errors(void)
     EQZ("\"PT5H30M\"", "@\"2030-01-01T00:00:00@Test/Jump\".time offset");
     EQZ("null", "@\"2024-01-01T00:00:00@Test/Broken\"");
     CHECK_STREQ("unknown time zone 'Test/Broken'", warning);
+    EQZ("null", "@\"2024-01-01T00:00:00@Test/Empty\"");
+    CHECK_STREQ("unknown time zone 'Test/Empty'", warning);
     EQZ("null", "@\"2024-01-01T00:00:00@Nowhere/City\"");
     CHECK_STREQ("unknown time zone 'Nowhere/City'", warning);
     EQZ("null", "date and time(\"2024-01-01T00:00:00@../../etc/passwd\")");
