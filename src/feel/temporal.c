@@ -706,6 +706,13 @@ static const feel_value *add_to_temporal(feel_eval *e, const feel_value *t, cons
     return feel_temporal_value(e, t->type, tm);
 }
 
+/* A date, a time or a date and time. */
+static bool is_moment(const feel_value *v)
+{
+    TANDEM_ASSERT(v != NULL);
+    return v->type >= TANDEM_FEEL_DATE && v->type <= TANDEM_FEEL_DATE_TIME;
+}
+
 static bool is_duration(const feel_value *v)
 {
     return v->type == TANDEM_FEEL_DAYS_TIME_DURATION ||
@@ -727,13 +734,14 @@ const feel_value *feel_temporal_arith(feel_eval *e, unsigned op, const feel_valu
                                   : (int64_t)a->u.dur.nanos - b->u.dur.nanos;
         return feel_duration_value(e, s + n / NANOS_PER_SEC, (int32_t)(n % NANOS_PER_SEC));
     }
-    if ((op == FT_PLUS || op == FT_MINUS) && !da && db) {
+    bool ma = is_moment(a), mb = is_moment(b);
+    if ((op == FT_PLUS || op == FT_MINUS) && ma && db) {
         return add_to_temporal(e, a, b, op == FT_MINUS);
     }
-    if (op == FT_PLUS && da && !db && feel_is_temporal(b)) {
+    if (op == FT_PLUS && da && mb) {
         return add_to_temporal(e, b, a, false);
     }
-    if (op == FT_MINUS && !da && !db && a->type == b->type) {
+    if (op == FT_MINUS && ma && mb && a->type == b->type) {
         return duration_between(e, a, b);
     }
     if ((op == FT_STAR || op == FT_SLASH) && da) {
@@ -742,7 +750,7 @@ const feel_value *feel_temporal_arith(feel_eval *e, unsigned op, const feel_valu
     if (op == FT_STAR && db && a->type == TANDEM_FEEL_NUMBER) {
         return scale_duration(e, op, b, a);
     }
-    return feel_warn(e, "can't apply '%s' to a %s and a %s", feel_tok_name(op),
+    return feel_warn(e, "can't apply %s to a %s and a %s", feel_tok_name(op),
                      feel_type_name(a->type), feel_type_name(b->type));
 }
 

@@ -99,6 +99,12 @@ static void test_arithmetic(void)
     EQ("\"-P1D\"", "-@\"P1D\"");
     EQ("null", "@\"P1D\" + @\"P1Y\"");
     EQ("null", "@\"10:00:00\" + @\"P1M\"");
+    /* found by the fuzzer: a string is no date */
+    EQ("null", "(\"0022-01-31\") + @\"P1M\"");
+    CHECK_CONTAINS(last_warning, "can't apply '+' to a string and a years and months duration");
+    EQ("null", "@\"P1D\" + \"x\"");
+    EQ("null", "\"2020-01-01\" - @\"2020-01-01\"");
+    EQ("null", "[1] * @\"P1D\"");
 }
 
 static void test_comparison_and_properties(void)
