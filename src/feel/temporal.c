@@ -336,17 +336,23 @@ static const feel_value *parse_duration(feel_eval *e, cursor *c, unsigned want)
             unit = c->s[c->at++];
         }
         any = true;
+        int64_t unit_secs = 0;
         if (!in_time && (unit == 'Y' || unit == 'M')) {
-            months += unit == 'Y' ? n * 12 : n;
+            months += unit == 'Y' ? n * 12 : n; /* n < 1e15: no overflow */
             ym = true;
         } else if (!in_time && (unit == 'W' || unit == 'D')) {
-            secs += n * (unit == 'W' ? 7 : 1) * 86400;
-            dt = true;
+            unit_secs = unit == 'W' ? 7 * 86400 : 86400;
         } else if (in_time && (unit == 'H' || unit == 'M' || unit == 'S')) {
-            secs += n * (unit == 'H' ? 3600 : unit == 'M' ? 60 : 1);
-            dt = true;
+            unit_secs = unit == 'H' ? 3600 : unit == 'M' ? 60 : 1;
         } else {
             return NULL;
+        }
+        if (unit_secs != 0) {
+            if (n > DURATION_SECS_MAX / unit_secs) {
+                return NULL; /* checked before multiplying, so nothing overflows */
+            }
+            secs += n * unit_secs;
+            dt = true;
         }
         if (months > INT64_C(12) * YEAR_ABS_MAX || secs > DURATION_SECS_MAX) {
             return NULL;
@@ -631,8 +637,9 @@ static const feel_value *duration_from_nanos(feel_eval *e, feel_num ns)
     if (feel_num_round(ns, 0, FEEL_ROUND_HALF_EVEN, &whole) != 0 ||
         feel_num_div(whole, feel_num_from_int(NANOS_PER_SEC), &secs) != 0 ||
         feel_num_round(secs, 0, FEEL_ROUND_DOWN, &secs) != 0 || feel_num_to_int64(secs, &s) != 0 ||
+        s > DURATION_SECS_MAX || s < -DURATION_SECS_MAX || /* before s * 1e9 can overflow */
         feel_num_sub(whole, feel_num_from_int(s * NANOS_PER_SEC), &rest) != 0 ||
-        feel_num_to_int64(rest, &r) != 0 || s > DURATION_SECS_MAX || s < -DURATION_SECS_MAX) {
+        feel_num_to_int64(rest, &r) != 0) {
         return feel_warn(e, "duration out of range");
     }
     TANDEM_ASSERT(r > -NANOS_PER_SEC && r < NANOS_PER_SEC);

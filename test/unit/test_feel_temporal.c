@@ -74,6 +74,9 @@ static void test_invalid(void)
     EQ("null", "time(\"25:00:00\")");
     EQ("null", "duration(\"P1Y2D\")");
     EQ("null", "duration(\"P\")");
+    EQ("null", "duration(\"P999999999999999W\")");
+    EQ("\"P10000DT1H\"", "duration(\"PT240001H\")");
+    EQ("\"P115740DT17H46M40S\"", "duration(\"PT10000000000S\")");
     EQ("null", "date(\"2020-01-01T10:00:00\")");
     CHECK_CONTAINS(last_warning, "date: '2020-01-01T10:00:00' is not a valid date");
 }
@@ -105,6 +108,9 @@ static void test_arithmetic(void)
     EQ("null", "@\"P1D\" + \"x\"");
     EQ("null", "\"2020-01-01\" - @\"2020-01-01\"");
     EQ("null", "[1] * @\"P1D\"");
+    /* found by the fuzzer: a product far beyond any duration */
+    EQ("null", "@\"P1DT2H\" * 66000000000000");
+    CHECK_STREQ("duration out of range", last_warning);
 }
 
 static void test_comparison_and_properties(void)
