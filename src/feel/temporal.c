@@ -632,14 +632,16 @@ static int duration_nanos(const feel_value *d, feel_num *out)
 /* A decimal number of nanoseconds (rounded half-even) as a duration. */
 static const feel_value *duration_from_nanos(feel_eval *e, feel_num ns)
 {
-    feel_num whole, secs, rest;
+    feel_num whole, secs, secs_ns, rest;
     int64_t s, r;
+    /* In decimals throughout: seconds times 1e9 exceed 64 bits for long
+     * durations. */
     if (feel_num_round(ns, 0, FEEL_ROUND_HALF_EVEN, &whole) != 0 ||
         feel_num_div(whole, feel_num_from_int(NANOS_PER_SEC), &secs) != 0 ||
         feel_num_round(secs, 0, FEEL_ROUND_DOWN, &secs) != 0 || feel_num_to_int64(secs, &s) != 0 ||
-        s > DURATION_SECS_MAX || s < -DURATION_SECS_MAX || /* before s * 1e9 can overflow */
-        feel_num_sub(whole, feel_num_from_int(s * NANOS_PER_SEC), &rest) != 0 ||
-        feel_num_to_int64(rest, &r) != 0) {
+        s > DURATION_SECS_MAX || s < -DURATION_SECS_MAX ||
+        feel_num_mul(secs, feel_num_from_int(NANOS_PER_SEC), &secs_ns) != 0 ||
+        feel_num_sub(whole, secs_ns, &rest) != 0 || feel_num_to_int64(rest, &r) != 0) {
         return feel_warn(e, "duration out of range");
     }
     TANDEM_ASSERT(r > -NANOS_PER_SEC && r < NANOS_PER_SEC);

@@ -111,6 +111,7 @@ static void test_arithmetic(void)
     /* found by the fuzzer: a product far beyond any duration */
     EQ("null", "@\"P1DT2H\" * 66000000000000");
     CHECK_STREQ("duration out of range", last_warning);
+    EQ("\"P7864999DT23H59M59.9999064S\"", "@\"P1DT2H\" * 7259999.999999999");
 }
 
 static void test_comparison_and_properties(void)
