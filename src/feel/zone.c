@@ -20,6 +20,8 @@
 #define ZONE_TRANSITIONS_MAX 4000
 #define ZONE_TYPES_MAX       256
 #define SECS_PER_DAY         INT64_C(86400)
+#define UTOFF_MIN            (-89999) /* offsets of RFC 8536: about +-25 hours */
+#define UTOFF_MAX            93599
 
 typedef struct tz_rule {
     uint8_t kind;   /* 'M' month.week.day, 'J' julian without Feb 29, 'D' zero-based day */
@@ -353,6 +355,12 @@ static bool tzif_parse(feel_zone *z, const uint8_t *p, size_t len)
             return false;
         }
         z->trans_utoff[i] = (int32_t)be32(types + 6 * idx[i]);
+    }
+    for (uint32_t t = 0; t < c.type; t++) {
+        int32_t utoff = (int32_t)be32(types + 6 * t);
+        if (utoff < UTOFF_MIN || utoff > UTOFF_MAX) {
+            return false; /* RFC 8536 3.2; keeps every shift by an offset small */
+        }
     }
     /* Before the first transition: the first standard-time type (RFC 8536 3.2). */
     z->first_utoff = (int32_t)be32(types);

@@ -76,6 +76,11 @@ static int test_loader(void *ctx, const char *name, tandem_buf *out)
     if (strcmp(name, "Test/Empty") == 0) {
         return 0; /* a loader that found an empty file */
     }
+    if (strcmp(name, "Test/Far") == 0) {
+        int32_t offs[1] = {100 * 3600}; /* an offset of 100 hours is no offset */
+        build_tzif(out, NULL, NULL, 0, offs, 1, "");
+        return 0;
+    }
     if (strcmp(name, "Test/Broken") == 0) {
         return tandem_buf_append(out, "TZif2 not really", 16);
     }
@@ -139,6 +144,8 @@ static void test_transitions_and_errors(void)
     EQZ("\"PT5H30M\"", "@\"2030-01-01T00:00:00@Test/Jump\".time offset");
     EQZ("null", "@\"2024-01-01T00:00:00@Test/Broken\"");
     CHECK_STREQ("unknown time zone 'Test/Broken'", warning);
+    EQZ("null", "@\"2024-01-01T00:00:00@Test/Far\"");
+    CHECK_STREQ("unknown time zone 'Test/Far'", warning);
     EQZ("null", "@\"2024-01-01T00:00:00@Test/Empty\"");
     CHECK_STREQ("unknown time zone 'Test/Empty'", warning);
     EQZ("null", "@\"2024-01-01T00:00:00@Nowhere/City\"");
