@@ -387,40 +387,42 @@ static feel_node *parse_positive_test(parser *p)
     return parse_additive(p);
 }
 
-/* After `in`: one test, or `(test, test, ...)` where any may match. */
+static feel_node *parse_range_rest(parser *p, const feel_token *open, feel_node *start);
+
+/* After `in`: one test, or `(test, test, ...)` where any may match, or an
+ * interval opened by '(' such as `(1..5]`. Read in one pass: trying one
+ * reading and re-reading on failure would be exponential in the nesting of
+ * `in (`. */
 static feel_node *parse_positive_tests(parser *p)
 {
-    if (is(p, FT_LPAREN)) {
-        size_t save = p->at;
-        uint32_t pos = advance(p)->pos;
-        node_vec v = {0};
-        bool ok = true;
-        tandem_diag quiet;
-        tandem_diag *outer = p->diag;
-        tandem_diag_clear(&quiet);
-        p->diag = &quiet; /* a failed first reading is not an error yet */
-        while (ok) {
-            feel_node *t = parse_positive_test(p);
-            ok = t != NULL && vec_push(p, &v, t);
-            if (!ok || !is(p, FT_COMMA)) {
-                break;
-            }
-            advance(p);
-        }
-        ok = ok && is(p, FT_RPAREN);
-        p->diag = outer;
-        if (ok) {
-            advance(p);
-            return v.n == 1 ? v.items[0] : mk(p, FN_UT_LIST, pos, NULL, 0, v.items, v.n);
-        }
-        if (quiet.code == TANDEM_ENOMEM || quiet.code == TANDEM_ETOOBIG) {
-            tandem_diag_set(p->diag, quiet.code, "%s", quiet.message);
+    if (!is(p, FT_LPAREN)) {
+        return parse_positive_test(p);
+    }
+    const feel_token *open = advance(p);
+    TANDEM_ASSERT(open->kind == FT_LPAREN);
+    node_vec v = {0};
+    for (;;) {
+        /* a comparison test, or any expression (`(a or b)` too) */
+        feel_node *t = is_compare_op(cur(p)->kind) ? parse_positive_test(p) : parse_expr(p);
+        if (t == NULL) {
             return NULL;
         }
-        p->at = save; /* an interval such as (1..5) */
+        if (v.n == 0 && t->kind != FN_UT_CMP && is(p, FT_DOTDOT)) {
+            advance(p);
+            return parse_range_rest(p, open, t);
+        }
+        if (!vec_push(p, &v, t)) {
+            return NULL;
+        }
+        if (!is(p, FT_COMMA)) {
+            break;
+        }
+        advance(p);
     }
-    TANDEM_ASSERT(p->at < p->count);
-    return parse_positive_test(p);
+    if (!expect(p, FT_RPAREN)) {
+        return NULL;
+    }
+    return v.n == 1 ? v.items[0] : mk(p, FN_UT_LIST, open->pos, NULL, 0, v.items, v.n);
 }
 
 /* A type after `instance of`: a name, possibly generic (`list<number>`). */

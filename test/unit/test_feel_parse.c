@@ -201,6 +201,29 @@ static void test_limits(void)
     tandem_buf_free(&b);
 }
 
+/* `in (` reads in one pass: nesting that defeats a first reading must not
+ * cost time exponential in its depth (found by the fuzzer). */
+static void test_nested_in_is_linear(void)
+{
+    tandem_buf b = TANDEM_BUF_INIT;
+    for (int i = 0; i < 40; i++) {
+        CHECK_OK(tandem_buf_append(&b, "1 in (", 6));
+    }
+    CHECK_OK(tandem_buf_put_u8(&b, '1'));
+    for (int i = 0; i < 40; i++) {
+        CHECK_OK(tandem_buf_append(&b, " or x)", 6));
+    }
+    tandem_feel_limits lim = {.depth_max = 1000};
+    tandem_feel_expr *e = NULL;
+    tandem_diag d;
+    CHECK_OK(tandem_feel_compile((const char *)b.data, b.len, &lim, &e, &d));
+    tandem_feel_expr_free(e);
+    tandem_buf_free(&b);
+    check_tree("x in (a or b)", "(in x (or a b))");
+    check_tree("x in (< 1, a or b)", "(in x (tests (<? 1) (or a b)))");
+    check_error("x in (< 1..5)", TANDEM_EINVAL, "expected ')'");
+}
+
 static const tandem_test cases[] = {
     {"literals", test_literals},
     {"operators", test_operators},
@@ -209,6 +232,7 @@ static const tandem_test cases[] = {
     {"textual", test_textual},
     {"errors_have_positions", test_errors_have_positions},
     {"limits", test_limits},
+    {"nested_in_is_linear", test_nested_in_is_linear},
     {NULL, NULL},
 };
 
