@@ -271,6 +271,9 @@ static const feel_value *fn_sublist(feel_eval *e, const feel_value *const *args,
         return feel_warn(e, "sublist: start position %lld is outside the list", (long long)start);
     }
     int64_t to = length < 0 || length > count - from ? count : from + length;
+    if (to == from) {
+        return feel_list(e, NULL, 0); /* the items of an empty list may be NULL */
+    }
     return feel_list(e, L(0).items + from, (size_t)(to - from));
 }
 
@@ -527,7 +530,9 @@ static const feel_value *fn_sort(feel_eval *e, const feel_value *const *args, ui
     if (a == NULL || tmp == NULL) {
         return NULL;
     }
-    memcpy(a, L(0).items, count * sizeof(*a));
+    if (count > 0) { /* an empty list has no item array */
+        memcpy(a, L(0).items, count * sizeof(*a));
+    }
     for (uint32_t width = 1; width < count; width *= 2) {
         for (uint32_t lo = 0; lo < count; lo += 2 * width) {
             uint32_t mid = lo + width < count ? lo + width : count;

@@ -240,6 +240,9 @@ static void test_list_functions(void)
     EQ("[1]", "duplicate values([1, 2, 1])");
     EQ("[1,2,3]", "flatten([1, [2, [3]]])");
     EQ("[3,2,1]", "sort([1, 3, 2], function(a, b) a > b)");
+    EQ("[]", "sort([])"); /* found by the fuzzer */
+    EQ("[]", "sublist([], 1)");
+    EQ("[]", "sublist([1, 2], 3)");
     EQ("true", "is empty([])");
     EQ("2.081665999466132735282297706979931", "stddev(2, 4, 7, 5)");
     EQ("null", "stddev([1])");
