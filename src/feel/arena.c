@@ -24,6 +24,7 @@ void feel_arena_init(feel_arena *a, size_t bytes_max)
     a->head = NULL;
     a->used_bytes = 0;
     a->bytes_max = bytes_max;
+    a->over_limit = false;
     TANDEM_ASSERT(a->used_bytes == 0);
 }
 
@@ -38,6 +39,7 @@ void feel_arena_free(feel_arena *a)
     }
     a->head = NULL;
     a->used_bytes = 0;
+    a->over_limit = false;
 }
 
 void feel_arena_reset(feel_arena *a)
@@ -57,6 +59,7 @@ void feel_arena_reset(feel_arena *a)
     b->used = 0;
     a->head = b;
     a->used_bytes = 0;
+    a->over_limit = false;
     TANDEM_ASSERT(a->head->next == NULL);
 }
 
@@ -68,6 +71,7 @@ void *feel_arena_alloc(feel_arena *a, size_t size)
         return NULL;
     }
     if (a->bytes_max != 0 && (need > a->bytes_max || a->used_bytes > a->bytes_max - need)) {
+        a->over_limit = true;
         return NULL;
     }
     feel_arena_block *b = a->head;

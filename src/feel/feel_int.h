@@ -26,6 +26,7 @@ typedef struct feel_arena {
     feel_arena_block *head; /* private: newest block first */
     size_t used_bytes;      /* read-only: bytes handed out (with alignment) */
     size_t bytes_max;       /* public: 0 = unbounded */
+    bool over_limit;        /* read-only: an allocation failed for bytes_max (sticky) */
 } feel_arena;
 
 void feel_arena_init(feel_arena *a, size_t bytes_max);

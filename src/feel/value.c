@@ -60,6 +60,13 @@ const feel_value *feel_warn(feel_eval *e, const char *fmt, ...)
 const feel_value *feel_fail(feel_eval *e, int code, const char *fmt, ...)
 {
     TANDEM_ASSERT(e != NULL && code != 0);
+    if (code == TANDEM_ENOMEM && e->arena != NULL && e->arena->over_limit && e->error == 0) {
+        /* Out of memory because of the memory limit: a limit, not a fault. */
+        e->error = TANDEM_ETOOBIG;
+        tandem_diag_set(e->diag, TANDEM_ETOOBIG, "evaluation needs more than %zu bytes of memory",
+                        e->arena->bytes_max);
+        return NULL;
+    }
     if (e->error == 0) {
         e->error = code;
         va_list ap;

@@ -441,6 +441,10 @@ static void test_limits(void)
     check_limit("{a: {b: for i in 1..200 return {c: partial}}}", &none0, "nest deeper");
     tandem_feel_eval_limits mem = {.memory_bytes_max = 100000};
     check_limit("for x in 1..100000 return [x, x]", &mem, "more than 100000 bytes");
+    /* every allocation that hits the limit reports the limit, not a fault
+     * (found by the fuzzer: the loop's own arrays said "out of memory") */
+    check_limit("count(for x in 1..20000 return 1)", &mem, "more than 100000 bytes");
+    check_limit("count(for x in 1..20000 return \"a\")", &mem, "more than 100000 bytes");
     /* Defaults stop an exponential expression too. */
     tandem_feel_eval_limits none = {0};
     check_limit("for a in 1..1000, b in 1..1000, c in 1..1000 return 1", &none, "evaluation");
