@@ -10,11 +10,14 @@
  * line and column.
  *
  * Everything that grows with the input is bounded: the expression length and
- * nesting depth when compiling (tandem_feel_limits); exceeding a limit is an
- * error with a message, never a crash or a hang.
+ * nesting depth when compiling (tandem_feel_limits), steps, iterations,
+ * sizes, memory and call depth when evaluating (tandem_feel_eval_limits);
+ * exceeding a limit is an error with a message, never a crash or a hang.
  *
- * The module is a pure core: no clock, file or socket calls. Time comes in
- * through the caller.
+ * The module is a pure core: no clock, randomness, file or socket calls.
+ * The time of now(), the random source and the zone data come in through
+ * the caller (tandem_feel_eval_opts). docs/FEEL.md describes the language
+ * supported and how it is tested against Camunda's modelling tools.
  */
 #ifndef TANDEM_FEEL_FEEL_H
 #define TANDEM_FEEL_FEEL_H
@@ -24,8 +27,8 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "base/rand.h"
 #include "base/error.h"
+#include "base/rand.h"
 
 /* Bounds on compiling; zero fields take the defaults below. */
 typedef struct tandem_feel_limits {
