@@ -5,7 +5,6 @@
 
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-CONFIG ?= config/tandem.yaml
 
 .PHONY: all build run test deps asan fuzz clean format format-check
 
@@ -19,7 +18,7 @@ deps:
 	@scripts/deps.sh
 
 run: deps build
-	./build/tandem broker --config $(CONFIG)
+	./build/tandem dev
 
 asan:
 	@CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTANDEM_SANITIZE=ON >/dev/null

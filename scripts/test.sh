@@ -3,6 +3,7 @@
 #   1. unit tests under ASan+UBSan (each test its own process, with a timeout)
 #   2. each libFuzzer target briefly over its seed corpus
 #   3. process-level tests of test/process/ against the plain build
+#   4. end-to-end tests of test/e2e/ (Node's test runner, the real Camunda clients)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -38,4 +39,7 @@ for t in test/process/*.sh; do
   echo "-- $t"
   timeout 600 bash "$t"
 done
+echo "== end-to-end tests with the Camunda clients (test/e2e)"
+(cd test && node --test --test-concurrency=1 e2e/)
+
 echo "== all tests passed"

@@ -5,11 +5,16 @@
  */
 #include "app/broker.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/backend.h"
 #include "app/broker_int.h"
 #include "base/assert.h"
 #include "base/log.h"
@@ -27,11 +32,35 @@ static partition_slot *slot_by_id(broker *b, uint32_t id)
     return NULL;
 }
 
-static void on_append_cancel(tandem_http_request *req, void *data)
+static void on_probe_cancel(tandem_http_request *req, void *data)
 {
-    append_req *r = data;
-    TANDEM_ASSERT(r->http == req);
-    r->http = NULL; /* the I/O thread still owns r; the loop frees it when it is done */
+    work_item *w = data;
+    TANDEM_ASSERT(w->ctx == req);
+    w->ctx = NULL; /* the I/O thread still owns w; the loop frees it when it is done */
+}
+
+/* Loop: answers a finished probe and frees it. */
+static void probe_done(broker *b, work_item *w)
+{
+    tandem_http_request *req = w->ctx;
+    if (req != NULL) {
+        tandem_item *it = &w->item;
+        if (it->rc == TANDEM_OK) {
+            char body[160];
+            int n = snprintf(body, sizeof(body),
+                             "{\"partitionId\":%u,\"index\":%" PRIu64 ",\"position\":%" PRIu64 "}",
+                             b->slots[w->slot].id, it->index, it->position);
+            TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(body));
+            tandem_http_respond(req, 200, "application/json", body, (size_t)n);
+        } else {
+            bool too_big = it->rc == TANDEM_ETOOBIG;
+            tandem_http_respond_problem(req, too_big ? 413 : 503,
+                                        too_big ? "INVALID_ARGUMENT" : "UNAVAILABLE",
+                                        it->error[0] != '\0' ? it->error : tandem_strerror(it->rc));
+        }
+    }
+    tandem_item_free(&w->item);
+    free(w);
 }
 
 /* POST /actuator/journal/append?partition=N — appends the body as a probe
@@ -61,49 +90,33 @@ static void handle_append(tandem_http_request *req, void *ctx)
     }
     size_t len = 0;
     const uint8_t *body = tandem_http_body(req, &len);
-    append_req *r = calloc(1, sizeof(*r));
-    if (r == NULL || (len > 0 && (r->payload = malloc(len)) == NULL)) {
-        free(r);
+    work_item *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
         tandem_http_respond_problem(req, 503, "RESOURCE_EXHAUSTED", "out of memory");
         return;
     }
-    if (len > 0) {
-        memcpy(r->payload, body, len);
+    tandem_item_init(&w->item, TANDEM_ITEM_PROBE);
+    w->slot = (uint32_t)(slot - b->slots);
+    w->done = probe_done;
+    w->ctx = req;
+    int rc = tandem_buf_append(&w->item.payload, body, len);
+    if (rc == TANDEM_OK) {
+        rc = broker_io_submit(b, w);
     }
-    r->len = len;
-    r->http = req;
-    r->slot = (uint32_t)(slot - b->slots);
-    if (broker_io_submit(b, r) != TANDEM_OK) {
-        free(r->payload);
-        free(r);
+    if (rc != TANDEM_OK) {
+        tandem_item_free(&w->item);
+        free(w);
         tandem_http_respond_problem(req, 503, "RESOURCE_EXHAUSTED",
-                                    "the journal queue of this broker is full");
+                                    rc == TANDEM_EFULL ? "the journal queue of this broker is full"
+                                                       : tandem_strerror(rc));
         return;
     }
-    tandem_http_request_set_cancel(req, on_append_cancel, r);
+    tandem_http_request_set_cancel(req, on_probe_cancel, w);
 }
 
-/* Called on the loop for every finished append. */
-void broker_append_done(broker *b, append_req *r)
+void broker_round_report(broker *b, round_report *r)
 {
-    (void)b;
-    if (r->http != NULL) {
-        if (r->rc == TANDEM_OK) {
-            char body[160];
-            int n = snprintf(body, sizeof(body),
-                             "{\"partitionId\":%u,\"index\":%" PRIu64 ",\"position\":%" PRIu64 "}",
-                             b->slots[r->slot].id, r->index, r->position);
-            TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(body));
-            tandem_http_respond(r->http, 200, "application/json", body, (size_t)n);
-        } else {
-            unsigned status = r->rc == TANDEM_ETOOBIG ? 413 : 503;
-            tandem_http_respond_problem(
-                r->http, status, r->rc == TANDEM_ETOOBIG ? "INVALID_ARGUMENT" : "UNAVAILABLE",
-                r->error[0] != '\0' ? r->error : tandem_strerror(r->rc));
-        }
-    }
-    free(r->payload);
-    free(r);
+    broker_backend_report(b, r);
 }
 
 /* GET /actuator/partitions — what each local replica holds. */
@@ -116,13 +129,15 @@ static void handle_partitions(tandem_http_request *req, void *ctx)
         partition_view v;
         broker_io_view(b, i, &v);
         char item[512];
-        int n = snprintf(item, sizeof(item),
-                         "%s{\"partitionId\":%u,\"role\":\"leader\",\"health\":\"%s\","
-                         "\"term\":%" PRIu64 ",\"firstIndex\":%" PRIu64 ",\"lastIndex\":%" PRIu64
-                         ",\"commitIndex\":%" PRIu64 ",\"appliedIndex\":%" PRIu64
-                         ",\"incarnation\":\"%s\"}",
-                         i == 0 ? "" : ",", b->slots[i].id, v.stopped ? "dead" : "healthy", v.term,
-                         v.first, v.last, v.commit, v.applied, b->slots[i].incarnation);
+        int n =
+            snprintf(item, sizeof(item),
+                     "%s{\"partitionId\":%u,\"role\":\"leader\",\"health\":\"%s\","
+                     "\"term\":%" PRIu64 ",\"firstIndex\":%" PRIu64 ",\"lastIndex\":%" PRIu64
+                     ",\"commitIndex\":%" PRIu64 ",\"appliedIndex\":%" PRIu64
+                     ",\"replayedRecords\":%" PRIu64 ",\"incarnation\":\"%s\"}",
+                     i == 0 ? "" : ",", b->slots[i].id, v.stopped ? "dead" : "healthy", v.term,
+                     v.first, v.last, v.commit, v.applied,
+                     (uint64_t)atomic_load(&b->slots[i].replayed_records), b->slots[i].incarnation);
         TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(item));
         rc = tandem_buf_append(&out, item, (size_t)n);
     }
@@ -159,6 +174,12 @@ static void on_handle_closed(uv_handle_t *h)
     (void)h;
 }
 
+static void on_gateway_closed(void *data)
+{
+    broker *b = data;
+    b->gateway = NULL;
+}
+
 static void on_mgmt_closed(void *data)
 {
     broker *b = data;
@@ -182,10 +203,18 @@ void broker_shutdown(broker *b, int rc)
     if (b->mgmt != NULL) {
         tandem_mgmt_set_ready(b->mgmt, false);
     }
-    broker_io_stop(b); /* joins the thread and answers everything it finished */
+    broker_io_stop(b);       /* joins the thread and answers everything it finished */
+    broker_backend_close(b); /* answers the awaitCompletion calls still parked */
+    if (b->gateway != NULL) {
+        tandem_gateway_close(b->gateway, on_gateway_closed, b);
+    }
     for (uint32_t i = 0; i < b->slot_count; i++) {
+        tandem_processor_destroy(b->slots[i].processor);
+        b->slots[i].processor = NULL;
         tandem_partition_close(b->slots[i].p);
         b->slots[i].p = NULL;
+        tandem_engine_destroy(b->slots[i].engine);
+        b->slots[i].engine = NULL;
     }
     if (b->mgmt != NULL) {
         tandem_mgmt_close(b->mgmt, on_mgmt_closed, b);
@@ -209,7 +238,7 @@ static int register_metrics(broker *b, tandem_diag *diag)
 {
     static const double flush_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                           0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
-    int rc = tandem_metrics_create(64 + 4 * (size_t)b->slot_count, &b->metrics);
+    int rc = tandem_metrics_create(128 + 4 * (size_t)b->slot_count, &b->metrics);
     if (rc != TANDEM_OK) {
         return tandem_diag_set(diag, rc, "metrics registry: %s", tandem_strerror(rc));
     }
@@ -239,8 +268,51 @@ static int register_metrics(broker *b, tandem_diag *diag)
                                       "Last journal index applied to the state", &label, 1,
                                       &b->slots[i].g_applied, diag);
         }
+        if (rc == TANDEM_OK) {
+            rc = tandem_metrics_gauge(b->metrics, "tandem_partition_replayed_records",
+                                      "Records applied by replay since start (the journal "
+                                      "after the state's applied position)",
+                                      &label, 1, &b->slots[i].g_replayed, diag);
+        }
     }
     return rc;
+}
+
+/* Two brokers on one data directory would both append to the same journals:
+ * an exclusive flock on <data.directory>/LOCK refuses the second. The lock
+ * goes away with the process, however it ends. */
+static int lock_data_directory(broker *b, tandem_diag *diag)
+{
+    char path[TANDEM_CONFIG_PATH_LEN_MAX + 16];
+    snprintf(path, sizeof(path), "%s/LOCK", b->cfg->data_directory);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return tandem_diag_set(diag, tandem_from_errno(errno), "data.directory: cannot open %s: %s",
+                               path, strerror(errno));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char holder[32] = "";
+        ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        close(fd);
+        if (err == EWOULDBLOCK) {
+            return tandem_diag_set(diag, TANDEM_ESTATE,
+                                   "data.directory %s is in use by another tandem broker "
+                                   "(pid %s)",
+                                   b->cfg->data_directory, holder[0] != '\0' ? holder : "?");
+        }
+        return tandem_diag_set(diag, tandem_from_errno(err), "flock %s: %s", path, strerror(err));
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        /* the pid is a hint for humans; the lock itself holds */
+        tandem_log(TANDEM_LOG_WARN, "cannot write pid into the lock file", "path", path, NULL);
+    }
+    b->lock_fd = fd;
+    return TANDEM_OK;
 }
 
 static int open_partitions(broker *b, tandem_diag *diag)
@@ -261,6 +333,10 @@ static int open_partitions(broker *b, tandem_diag *diag)
         return tandem_diag_set(diag, rc, "data.directory %s: cannot create: %s",
                                cfg->data_directory, tandem_strerror(rc));
     }
+    rc = lock_data_directory(b, diag);
+    if (rc != TANDEM_OK) {
+        return rc;
+    }
     for (uint32_t i = 0; i < count; i++) {
         tandem_partition_options opts;
         tandem_partition_options_default(&opts);
@@ -271,17 +347,34 @@ static int open_partitions(broker *b, tandem_diag *diag)
         opts.journal.segment_size_bytes = cfg->log_segment_size_bytes;
         opts.journal.entry_size_bytes_max = (uint32_t)cfg->entry_size_bytes_max;
         opts.state_map_size_bytes = cfg->state_map_size_bytes;
-        broker_apply_options(&opts);
         partition_slot *slot = &b->slots[i];
         slot->id = ids[i];
+        slot->next_due_ms = INT64_MAX;
+        b->slot_count++; /* from here on shutdown releases what the slot holds */
+        tandem_engine_config ecfg = {.partition_id = ids[i],
+                                     .table_base = broker_engine_table_base(),
+                                     .partition_count = b->cfg->partition_count};
+        rc = tandem_engine_create(&ecfg, &slot->engine, diag);
+        if (rc != TANDEM_OK) {
+            return rc;
+        }
+        broker_apply_options(&opts, slot);
         rc = tandem_partition_open(&opts, &slot->p, diag);
         if (rc != TANDEM_OK) {
             return rc;
         }
-        b->slot_count++;
         snprintf(slot->incarnation, sizeof(slot->incarnation), "%s",
                  tandem_partition_incarnation_hex(slot->p));
-        rc = broker_apply_next_position(slot->p, &slot->next_position, diag);
+        uint64_t next_position = 0;
+        rc = broker_apply_next_position(slot->p, &next_position, diag);
+        if (rc == TANDEM_OK) {
+            rc = tandem_processor_create(slot->p, slot->engine, (uint32_t)cfg->entry_size_bytes_max,
+                                         next_position, &slot->processor);
+            if (rc != TANDEM_OK) {
+                tandem_diag_set(diag, rc, "partition %u: processor: %s", ids[i],
+                                tandem_strerror(rc));
+            }
+        }
         if (rc != TANDEM_OK) {
             return rc;
         }
@@ -316,6 +409,26 @@ static int start_mgmt(broker *b, tandem_diag *diag)
     return rc;
 }
 
+static int start_gateway(broker *b, tandem_diag *diag)
+{
+    const tandem_config *cfg = b->cfg;
+    tandem_gateway_backend backend;
+    broker_backend_init(b, &backend);
+    tandem_gateway_config gcfg;
+    memset(&gcfg, 0, sizeof(gcfg));
+    gcfg.http.name = "rest";
+    gcfg.http.host = cfg->host;
+    gcfg.http.port = cfg->rest_port;
+    gcfg.http.metrics = b->metrics;
+    gcfg.http.queue_capacity = 1024;
+    gcfg.http.body_size_bytes_max = cfg->entry_size_bytes_max;
+    int rc = tandem_gateway_create(&b->loop, &gcfg, &backend, &b->gateway, diag);
+    if (rc == TANDEM_OK) {
+        rc = tandem_gateway_start(b->gateway, diag);
+    }
+    return rc;
+}
+
 static void log_started(broker *b)
 {
     char node[16];
@@ -324,8 +437,11 @@ static void log_started(broker *b)
     snprintf(node, sizeof(node), "%u", b->cfg->node_id);
     snprintf(port, sizeof(port), "%u", tandem_mgmt_port(b->mgmt));
     snprintf(parts, sizeof(parts), "%u", b->slot_count);
+    char rest[16];
+    snprintf(rest, sizeof(rest), "%u", tandem_gateway_port(b->gateway));
     tandem_log(TANDEM_LOG_INFO, "broker ready", "node", node, "cluster", b->cfg->cluster_name,
-               "partitions", parts, "management_port", port, "version", TANDEM_VERSION, NULL);
+               "partitions", parts, "rest_port", rest, "management_port", port, "version",
+               TANDEM_VERSION, NULL);
 }
 
 int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
@@ -336,6 +452,8 @@ int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
         return tandem_diag_set(diag, TANDEM_ENOMEM, "out of memory");
     }
     b->cfg = cfg;
+    b->lock_fd = -1;
+    b->send = broker_io_send_local;
     tandem_log_set_level(cfg->log_level);
     int rc = uv_loop_init(&b->loop);
     if (rc != 0) {
@@ -351,6 +469,9 @@ int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
     }
     if (rc == TANDEM_OK) {
         rc = start_mgmt(b, diag);
+    }
+    if (rc == TANDEM_OK) {
+        rc = start_gateway(b, diag);
     }
     uv_signal_init(&b->loop, &b->sigterm);
     uv_signal_init(&b->loop, &b->sigint);
@@ -380,6 +501,9 @@ int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
     }
     free(b->slots);
     tandem_metrics_destroy(b->metrics);
+    if (b->lock_fd >= 0) {
+        close(b->lock_fd); /* releases the flock */
+    }
     free(b);
     return rc;
 }

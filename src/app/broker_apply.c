@@ -1,52 +1,53 @@
 /*
- * The broker's apply function for committed journal entries, and the probe
- * records of the management write path.
- *
- * Until the engine exists, applying a data entry means checking that its
- * batch decodes and continues the partition's record positions without a gap,
- * and recording the last position in the state, in the same transaction as
- * the applied index: a restarted leader continues numbering from there.
+ * The apply path of the broker's partitions: a committed data entry is a
+ * batch of records; applying it checks that the batch decodes and continues
+ * the partition's record positions without a gap, hands every record to the
+ * engine's one apply path (events change the state; commands, rejections and
+ * probes do not), and records the last position — all in the transaction the
+ * partition commits with the entry's index. Leader rounds write the same
+ * state directly (stream/processor.c); this path serves replay after a
+ * restart and, with Raft, followers.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "app/broker_int.h"
 #include "base/assert.h"
 #include "base/buf.h"
 #include "protocol/batch.h"
-#include "protocol/field.h"
 #include "protocol/record.h"
-#include "protocol/types.h"
 
-enum { TABLE_PARTITION = 0 };
+#define BROKER_TABLES_MAX 40u
 
-static const char *const broker_tables[] = {"partition"};
-static const char last_position_key[] = "last_position";
+static const char *broker_tables[BROKER_TABLES_MAX];
+static uint32_t broker_table_count;
 
-static int read_last_position(tandem_kv_txn *txn, uint64_t *out, tandem_diag *diag)
+static void tables_init(void)
 {
-    tandem_kv_val v;
-    int rc = tandem_kv_get(txn, TABLE_PARTITION, last_position_key, sizeof(last_position_key) - 1,
-                           &v, diag);
-    if (rc == TANDEM_ENOENT) {
-        *out = 0;
-        return TANDEM_OK;
+    if (broker_table_count != 0) {
+        return;
     }
-    if (rc != TANDEM_OK) {
-        return rc;
+    uint32_t engine_count = 0;
+    const char *const *engine_tables = tandem_engine_tables(&engine_count);
+    TANDEM_ASSERT(engine_count + 1 <= BROKER_TABLES_MAX);
+    broker_tables[0] = TANDEM_PARTITION_TABLE_NAME;
+    for (uint32_t i = 0; i < engine_count; i++) {
+        broker_tables[1 + i] = engine_tables[i];
     }
-    if (v.len != 8) {
-        return tandem_diag_set(diag, TANDEM_ECORRUPT,
-                               "state table partition: last_position has %zu bytes, not 8", v.len);
-    }
-    *out = tandem_load_u64(v.data);
-    return TANDEM_OK;
+    broker_table_count = engine_count + 1;
+}
+
+uint32_t broker_engine_table_base(void)
+{
+    return 1;
 }
 
 static int apply_entry(void *arg, tandem_kv_txn *txn, const tandem_journal_entry *entry,
                        const uint8_t *payload, tandem_diag *diag)
 {
-    (void)arg;
-    TANDEM_ASSERT(txn != NULL && entry != NULL);
+    partition_slot *slot = arg;
+    tandem_engine *engine = slot->engine;
+    TANDEM_ASSERT(engine != NULL && txn != NULL && entry != NULL);
     if (entry->kind != TANDEM_JOURNAL_DATA) {
         return TANDEM_OK; /* no-ops and configurations carry no records */
     }
@@ -57,12 +58,9 @@ static int apply_entry(void *arg, tandem_kv_txn *txn, const tandem_journal_entry
                                tandem_diag_text(diag));
     }
     uint64_t last = 0;
-    rc = read_last_position(txn, &last, diag);
-    if (rc != TANDEM_OK) {
+    rc = tandem_partition_last_position(txn, &last, diag);
+    if (rc != TANDEM_OK || br.count == 0) {
         return rc;
-    }
-    if (br.count == 0) {
-        return TANDEM_OK;
     }
     if (br.first_position != last + 1) {
         return tandem_diag_set(diag, TANDEM_ECORRUPT,
@@ -72,19 +70,25 @@ static int apply_entry(void *arg, tandem_kv_txn *txn, const tandem_journal_entry
                                (unsigned long long)br.first_position,
                                (unsigned long long)(last + 1));
     }
-    uint8_t value[8];
-    tandem_store_u64(value, br.first_position + br.count - 1);
-    return tandem_kv_put(txn, TABLE_PARTITION, last_position_key, sizeof(last_position_key) - 1,
-                         value, sizeof(value), diag);
+    tandem_record rec;
+    while (tandem_batch_next(&br, &rec)) {
+        rc = tandem_engine_apply(engine, txn, &rec, diag);
+        if (rc != TANDEM_OK) {
+            return rc;
+        }
+    }
+    atomic_fetch_add(&slot->replayed_records, br.count);
+    return tandem_partition_set_last_position(txn, br.first_position + br.count - 1, diag);
 }
 
-void broker_apply_options(tandem_partition_options *opts)
+void broker_apply_options(tandem_partition_options *opts, partition_slot *slot)
 {
-    TANDEM_ASSERT(opts != NULL);
+    TANDEM_ASSERT(opts != NULL && slot != NULL && slot->engine != NULL);
+    tables_init();
     opts->apply = apply_entry;
-    opts->apply_arg = NULL;
+    opts->apply_arg = slot;
     opts->table_names = broker_tables;
-    opts->table_count = sizeof(broker_tables) / sizeof(broker_tables[0]);
+    opts->table_count = broker_table_count;
 }
 
 int broker_apply_next_position(tandem_partition *p, uint64_t *out, tandem_diag *diag)
@@ -98,36 +102,115 @@ int broker_apply_next_position(tandem_partition *p, uint64_t *out, tandem_diag *
         return rc;
     }
     uint64_t last = 0;
-    rc = read_last_position(txn, &last, diag);
+    rc = tandem_partition_last_position(txn, &last, diag);
     tandem_kv_abort(txn);
     *out = last + 1;
     return rc;
 }
 
-int broker_probe_batch(tandem_buf *out, uint32_t partition_id, uint64_t position,
-                       uint64_t timestamp_ms, const void *payload, size_t len, tandem_diag *diag)
+/* --- tandemctl state digest --- */
+
+static void print_digest(FILE *out, const char *what, const uint64_t d[2], uint64_t applied)
 {
-    TANDEM_ASSERT(out != NULL && position > 0);
-    tandem_buf value = TANDEM_BUF_INIT;
-    tandem_field_writer w;
-    tandem_field_writer_init(&w, &value);
-    tandem_field_put_bytes(&w, 1, payload, len);
-    int rc = tandem_field_writer_finish(&w);
+    fprintf(out, "%s digest %016llx%016llx applied %llu\n", what, (unsigned long long)d[0],
+            (unsigned long long)d[1], (unsigned long long)applied);
+}
+
+/* Applies the whole journal in `journal_dir` from index 1 to a fresh
+ * in-memory state: what a run without any crash would hold. */
+static int replay_digest(partition_slot *slot, const char *journal_dir, uint64_t d[2],
+                         uint64_t *applied, tandem_diag *diag)
+{
+    tandem_journal *j = NULL;
+    int rc = tandem_journal_open(tandem_fileops_posix(), journal_dir, NULL, &j, diag);
     if (rc != TANDEM_OK) {
-        tandem_buf_free(&value);
-        return tandem_diag_set(diag, rc, "probe value: %s", tandem_strerror(rc));
+        return rc;
     }
-    tandem_record rec;
-    tandem_record_init(&rec);
-    rec.position = position;
-    rec.timestamp_ms = timestamp_ms;
-    rec.partition_id = (uint16_t)partition_id;
-    rec.record_type = TANDEM_RECORD_EVENT;
-    rec.value_type = TANDEM_VALUE_PROBE;
-    rec.intent = TANDEM_INTENT_PROBE_APPENDED;
-    rec.value = value.data;
-    rec.value_len = value.len;
-    rc = tandem_batch_encode(out, &rec, 1, diag);
-    tandem_buf_free(&value);
+    if (tandem_journal_first_index(j) != 1) {
+        tandem_journal_close(j);
+        return tandem_diag_set(diag, TANDEM_ESTATE,
+                               "the journal starts at index %llu (compacted): it cannot be "
+                               "replayed from the start",
+                               (unsigned long long)tandem_journal_first_index(j));
+    }
+    tandem_kv_options kopts = {broker_tables, broker_table_count, 0};
+    tandem_kv *kv = NULL;
+    rc = tandem_kv_open_mem(&kopts, &kv, diag);
+    tandem_kv_txn *txn = NULL;
+    if (rc == TANDEM_OK) {
+        rc = tandem_kv_begin_write(kv, &txn, diag);
+    }
+    tandem_buf payload = TANDEM_BUF_INIT;
+    uint64_t last = tandem_journal_last_index(j);
+    for (uint64_t i = 1; i <= last && rc == TANDEM_OK; i++) {
+        tandem_journal_entry e;
+        rc = tandem_journal_read(j, i, &e, &payload, diag);
+        if (rc == TANDEM_OK) {
+            rc = apply_entry(slot, txn, &e, payload.data, diag);
+        }
+    }
+    if (rc == TANDEM_OK) {
+        rc = tandem_kv_commit(txn, last, diag);
+        txn = NULL;
+    }
+    if (rc == TANDEM_OK) {
+        rc = tandem_kv_digest(kv, d, diag);
+        *applied = last;
+    }
+    tandem_kv_abort(txn);
+    tandem_buf_free(&payload);
+    tandem_kv_close(kv);
+    tandem_journal_close(j);
     return rc;
+}
+
+int broker_state_digests(const char *dir, FILE *out, FILE *err)
+{
+    TANDEM_ASSERT(dir != NULL && out != NULL && err != NULL);
+    tables_init();
+    const char *base = strrchr(dir, '/');
+    base = base != NULL && base[1] != '\0' ? base + 1 : dir;
+    unsigned partition_id = 0;
+    if (sscanf(base, "partition-%u", &partition_id) != 1 || partition_id == 0) {
+        fprintf(err, "tandemctl: %s is not a partition folder (partition-<id>)\n", dir);
+        return 2;
+    }
+    partition_slot slot;
+    memset(&slot, 0, sizeof(slot));
+    tandem_diag diag;
+    tandem_diag_clear(&diag);
+    tandem_engine_config ecfg = {.partition_id = partition_id,
+                                 .table_base = broker_engine_table_base()};
+    int rc = tandem_engine_create(&ecfg, &slot.engine, &diag);
+    char path[4200];
+    uint64_t stored[2] = {0, 0};
+    uint64_t replayed[2] = {0, 0};
+    uint64_t stored_applied = 0;
+    uint64_t replay_applied = 0;
+    if (rc == TANDEM_OK) {
+        snprintf(path, sizeof(path), "%s/state", dir);
+        tandem_kv_options kopts = {broker_tables, broker_table_count, 0};
+        tandem_kv *kv = NULL;
+        rc = tandem_kv_open_lmdb(path, &kopts, &kv, &diag);
+        if (rc == TANDEM_OK) {
+            rc = tandem_kv_digest(kv, stored, &diag);
+            stored_applied = tandem_kv_applied_position(kv);
+            tandem_kv_close(kv);
+        }
+    }
+    if (rc == TANDEM_OK) {
+        snprintf(path, sizeof(path), "%s/journal", dir);
+        rc = replay_digest(&slot, path, replayed, &replay_applied, &diag);
+    }
+    tandem_engine_destroy(slot.engine);
+    if (rc != TANDEM_OK) {
+        fprintf(err, "tandemctl: %s: %s\n", dir, tandem_diag_text(&diag));
+        return 1;
+    }
+    print_digest(out, "state ", stored, stored_applied);
+    print_digest(out, "replay", replayed, replay_applied);
+    bool equal =
+        stored[0] == replayed[0] && stored[1] == replayed[1] && stored_applied == replay_applied;
+    fprintf(out, "%s\n", equal ? "equal" : "DIFFERENT");
+    return equal ? 0 : 1;
 }

@@ -3,7 +3,9 @@
 #define TANDEM_APP_BROKER_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -11,24 +13,32 @@
 #include "cluster/config.h"
 #include "mgmt/mgmt.h"
 #include "mgmt/metrics.h"
+#include "engine/engine.h"
+#include "gateway/gateway.h"
 #include "stream/partition.h"
+#include "stream/processor.h"
 
 /* Appends waiting for the I/O thread; more is backpressure (503). */
 #define BROKER_IO_QUEUE_CAPACITY 4096u
 
-/* A journal append on its way: made on the loop, filled in by the I/O
- * thread, answered and freed on the loop. */
-typedef struct append_req {
-    struct append_req *next;   /* private: queue link */
-    tandem_http_request *http; /* loop only; NULL once cancelled */
-    uint32_t slot;             /* index into broker.slots */
-    uint8_t *payload;          /* owned; the probe record's value bytes */
-    size_t len;
-    uint64_t index;    /* out: journal index */
-    uint64_t position; /* out: record position */
-    int rc;            /* out */
-    char error[256];   /* out: message when rc != 0 */
-} append_req;
+struct broker;
+
+/* Work on its way to a partition: made on the loop, processed in a round
+ * of the I/O thread, answered and freed on the loop by `done`. */
+typedef struct work_item {
+    struct work_item *next;                              /* private: queue link */
+    uint32_t slot;                                       /* index into broker.slots */
+    tandem_item item;                                    /* the processor's in/out */
+    void (*done)(struct broker *b, struct work_item *w); /* loop: answer and free */
+    void *ctx; /* the requester (an HTTP request, a gateway call), NULL once gone */
+} work_item;
+
+/* What a round reported besides the items' answers, for the loop. */
+typedef struct round_report {
+    struct round_report *next;
+    uint32_t slot;
+    tandem_round_output out;
+} round_report;
 
 /* What the loop may know of a partition the I/O thread owns. */
 typedef struct partition_view {
@@ -42,9 +52,14 @@ typedef struct partition_view {
 
 typedef struct partition_slot {
     uint32_t id;
-    tandem_partition *p;    /* the I/O thread's while it runs, the loop's before and after */
-    uint64_t next_position; /* I/O thread: position of the next record */
-    uint64_t last_timestamp_ms;
+    tandem_partition *p;         /* the I/O thread's while it runs, the loop's before and after */
+    tandem_engine *engine;       /* owned; the partition's apply path and the processor use it */
+    tandem_processor *processor; /* owned; I/O thread */
+    int64_t next_due_ms;         /* I/O thread: earliest time-driven work, INT64_MAX when none */
+    /* Records applied by replay (after a restart, the journal after the
+     * state's applied position) rather than by leader rounds. */
+    _Atomic uint64_t replayed_records;
+    tandem_gauge *g_replayed;
     char incarnation[40];
     partition_view view; /* guarded by io.lock */
     tandem_gauge *g_commit;
@@ -55,13 +70,14 @@ typedef struct io_thread {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    append_req *submit_head; /* guarded by lock */
-    append_req *submit_tail;
+    work_item *submit_head; /* guarded by lock */
+    work_item *submit_tail;
     uint32_t submit_count;
-    append_req *done_head; /* guarded by lock */
-    append_req *done_tail;
-    bool stop;    /* guarded by lock */
-    int fatal_rc; /* guarded by lock: first fatal error of the thread */
+    work_item *done_head; /* guarded by lock */
+    work_item *done_tail;
+    round_report *reports; /* guarded by lock: reports for the loop, newest first */
+    bool stop;             /* guarded by lock */
+    int fatal_rc;          /* guarded by lock: first fatal error of the thread */
     char fatal_msg[512];
     uv_async_t async; /* wakes the loop when answers are ready */
     bool started;
@@ -73,6 +89,8 @@ typedef struct broker {
     uv_loop_t loop;
     tandem_metrics *metrics;
     tandem_mgmt *mgmt;
+    tandem_gateway *gateway; /* the REST API; NULL until started and after close */
+    void *backend;           /* backend.c's state */
     partition_slot *slots;
     uint32_t slot_count;
     io_thread io;
@@ -81,31 +99,50 @@ typedef struct broker {
     bool stopping;
     int exit_rc;
     tandem_diag exit_diag;
+    int lock_fd; /* flock on <data.directory>/LOCK, held while the broker runs; -1 when none */
     tandem_counter *c_appends;
     tandem_counter *c_flushes;
     tandem_histogram *h_flush;
+    /* Delivers a command to partition partition_id (a send of a committed
+     * round: distributed deployments, acknowledgements). Called on the I/O
+     * thread; the record is borrowed. A send that cannot be delivered is
+     * dropped (the engine repeats it). Local partitions only for now; the
+     * network transport will sit behind the same pointer. */
+    int (*send)(struct broker *b, uint32_t partition_id, const tandem_record *command);
 } broker;
 
 /* broker.c */
 void broker_shutdown(broker *b, int rc);
-void broker_append_done(broker *b, append_req *r);
+/* Loop: what a round reported (job types that became activatable, awaited
+ * results); the report is freed by the caller afterwards. */
+void broker_round_report(broker *b, round_report *r);
 
 /* broker_io.c */
 int broker_io_start(broker *b, tandem_diag *diag);
-/* TANDEM_EFULL when the queue is at capacity, TANDEM_ECLOSED when stopping. */
-int broker_io_submit(broker *b, append_req *r);
+/* Queues w for its partition; TANDEM_EFULL when the queue is at capacity,
+ * TANDEM_ECLOSED when stopping. On an error w stays the caller's. */
+int broker_io_submit(broker *b, work_item *w);
 void broker_io_view(broker *b, uint32_t slot, partition_view *out);
+/* broker.send for partitions of this broker: queues the command for the
+ * partition's next round. TANDEM_ENOENT for a partition not here,
+ * TANDEM_EFULL / TANDEM_ECLOSED as broker_io_submit, TANDEM_ENOMEM. */
+int broker_io_send_local(broker *b, uint32_t partition_id, const tandem_record *command);
 /* Tells the thread to finish, joins it, answers what it finished. */
 void broker_io_stop(broker *b);
 void broker_io_close_async(broker *b, uv_close_cb cb);
 
 /* broker_apply.c */
-/* Sets the apply function and tables of the broker's partitions. */
-void broker_apply_options(tandem_partition_options *opts);
+/* Sets the apply function (replaying batches through the slot's engine,
+ * counting them in its replayed_records) and the state tables (the
+ * partition's, then the engine's) of a partition. */
+void broker_apply_options(tandem_partition_options *opts, partition_slot *slot);
+/* Index of the engine's first table in the state (tandem_engine_config.table_base). */
+uint32_t broker_engine_table_base(void);
 /* Position the next record of the partition gets (after what is applied). */
 int broker_apply_next_position(tandem_partition *p, uint64_t *out, tandem_diag *diag);
-/* Encodes a probe record carrying `payload` as a one-record batch. */
-int broker_probe_batch(tandem_buf *out, uint32_t partition_id, uint64_t position,
-                       uint64_t timestamp_ms, const void *payload, size_t len, tandem_diag *diag);
+/* tandemctl state digest DIR: prints the digest of the partition's stored
+ * state and of a replay of its whole journal into a fresh state; exit code 0
+ * when they are equal, 1 when not or on an error, 2 for a bad DIR. */
+int broker_state_digests(const char *dir, FILE *out, FILE *err);
 
 #endif

@@ -1,13 +1,18 @@
 /*
  * The broker's I/O thread (see broker.h): it owns the partitions while it
- * runs. Each round takes every queued append, appends them all, makes each
- * touched journal durable with one fsync (group commit), applies what is now
- * committed to the state, and hands the finished appends back to the loop.
- * An fsync or state failure is fatal: the thread stops taking work, fails
- * what it holds, and tells the loop, which stops the broker.
+ * runs. It takes every queued work item, and for each partition that has work
+ * (or time-driven work that fell due) runs one processor round: the items are
+ * processed in order, their records appended, the journal made durable with
+ * one fsync and the state committed (stream/processor.h). Finished items and
+ * the rounds' reports go back to the loop through uv_async. A journal or
+ * state failure is fatal: the thread fails what it holds and tells the loop,
+ * which stops the broker.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app/broker_int.h"
 #include "base/assert.h"
@@ -15,8 +20,8 @@
 #include "base/log.h"
 #include "journal/journal.h"
 
-/* Appends taken in one round (one fsync per touched partition). */
-#define IO_ROUND_REQUESTS_MAX 1024u
+/* Items taken in one round of one partition. */
+#define IO_ROUND_ITEMS_MAX 1024u
 
 static void publish_view(broker *b, partition_slot *slot)
 {
@@ -35,6 +40,7 @@ static void publish_view(broker *b, partition_slot *slot)
     pthread_mutex_unlock(&b->io.lock);
     tandem_gauge_set(slot->g_commit, (double)v.commit);
     tandem_gauge_set(slot->g_applied, (double)v.applied);
+    tandem_gauge_set(slot->g_replayed, (double)atomic_load(&slot->replayed_records));
 }
 
 static void set_fatal(broker *b, int rc, const char *msg)
@@ -57,146 +63,266 @@ static bool is_fatal(broker *b)
     return fatal;
 }
 
-static void append_one(broker *b, append_req *r, tandem_buf *batch)
+static void fail_item(work_item *w, int rc, const char *msg)
 {
-    partition_slot *slot = &b->slots[r->slot];
-    tandem_diag diag;
-    tandem_diag_clear(&diag);
-    /* timestamps never go backwards, whatever the wall clock does */
-    uint64_t now = tandem_clock_wall_ms(tandem_clock_real());
-    uint64_t ts = now > slot->last_timestamp_ms ? now : slot->last_timestamp_ms;
-    tandem_buf_reset(batch);
-    r->rc = broker_probe_batch(batch, slot->id, slot->next_position, ts, r->payload, r->len, &diag);
-    if (r->rc == TANDEM_OK) {
-        r->rc = tandem_partition_append(slot->p, TANDEM_JOURNAL_DATA, batch->data, batch->len,
-                                        &r->index, &diag);
-    }
-    if (r->rc != TANDEM_OK) {
-        snprintf(r->error, sizeof(r->error), "%s", tandem_diag_text(&diag));
-        if (tandem_journal_stopped(tandem_partition_journal(slot->p))) {
-            set_fatal(b, r->rc, r->error);
-        }
-        return;
-    }
-    r->position = slot->next_position++;
-    slot->last_timestamp_ms = ts;
-    tandem_counter_inc(b->c_appends);
+    w->item.rc = rc;
+    snprintf(w->item.error, sizeof(w->item.error), "%s", msg);
 }
 
-/* Makes the partition's appends durable (one fsync) and applies them. */
-static int commit_slot(broker *b, partition_slot *slot, char *err, size_t err_size)
+static void send_done(broker *b, work_item *w)
 {
-    tandem_diag diag;
-    tandem_diag_clear(&diag);
-    uint64_t start_ns = tandem_clock_mono_ns(tandem_clock_real());
-    int rc = tandem_partition_flush(slot->p, &diag);
+    (void)b;
+    TANDEM_ASSERT(w != NULL && w->ctx == NULL);
+    if (w->item.rc != TANDEM_OK) {
+        /* the sender repeats it after its retry interval */
+        tandem_log(TANDEM_LOG_WARN, "a command for a partition was not processed", "detail",
+                   w->item.error, NULL);
+    }
+    tandem_item_free(&w->item);
+    free(w);
+}
+
+int broker_io_send_local(broker *b, uint32_t partition_id, const tandem_record *command)
+{
+    TANDEM_ASSERT(b != NULL && command != NULL);
+    TANDEM_ASSERT(command->record_type == TANDEM_RECORD_COMMAND);
+    uint32_t slot = UINT32_MAX;
+    for (uint32_t i = 0; i < b->slot_count; i++) {
+        if (b->slots[i].id == partition_id) {
+            slot = i;
+        }
+    }
+    if (slot == UINT32_MAX) {
+        return TANDEM_ENOENT;
+    }
+    work_item *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        return TANDEM_ENOMEM;
+    }
+    tandem_item_init(&w->item, TANDEM_ITEM_COMMAND);
+    int rc = tandem_buf_append(&w->item.payload, command->value, command->value_len);
+    w->item.command = *command;
+    w->item.command.value = NULL; /* the processor takes the value from payload */
+    w->item.command.ext = NULL;
+    w->item.command.ext_len = 0;
+    w->slot = slot;
+    w->done = send_done;
+    w->ctx = NULL;
     if (rc == TANDEM_OK) {
-        uint64_t took_ns = tandem_clock_mono_ns(tandem_clock_real()) - start_ns;
-        tandem_histogram_observe(b->h_flush, (double)took_ns / 1e9);
-        tandem_counter_inc(b->c_flushes);
-        rc = tandem_partition_apply(slot->p, &diag);
+        rc = broker_io_submit(b, w);
     }
     if (rc != TANDEM_OK) {
-        snprintf(err, err_size, "partition %u: %s", slot->id, tandem_diag_text(&diag));
-        set_fatal(b, rc, err);
+        tandem_item_free(&w->item);
+        free(w);
     }
-    publish_view(b, slot);
     return rc;
 }
 
-static void run_round(broker *b, append_req *list, tandem_buf *batch)
+/* Hands a committed round's sends to the broker's transport. */
+static void deliver_sends(broker *b, partition_slot *slot, const tandem_round_output *out)
 {
-    bool touched[b->slot_count > 0 ? b->slot_count : 1];
-    memset(touched, 0, sizeof(touched));
-    for (append_req *r = list; r != NULL; r = r->next) {
-        if (is_fatal(b)) {
-            r->rc = TANDEM_ESTOPPED;
-            snprintf(r->error, sizeof(r->error), "the broker stopped after an I/O failure");
-            continue;
+    TANDEM_ASSERT(b != NULL && out != NULL);
+    TANDEM_ASSERT(b->send != NULL);
+    for (uint32_t i = 0; i < out->send_count; i++) {
+        int rc = b->send(b, out->sends[i].partition_id, &out->sends[i].command);
+        if (rc != TANDEM_OK) {
+            char detail[128];
+            snprintf(detail, sizeof(detail), "partition %u to partition %u: %s", slot->id,
+                     out->sends[i].partition_id, tandem_errname(rc));
+            tandem_log(TANDEM_LOG_WARN, "a send was dropped; it is repeated later", "detail",
+                       detail, NULL);
         }
-        append_one(b, r, batch);
-        touched[r->slot] = touched[r->slot] || r->rc == TANDEM_OK;
     }
-    for (uint32_t i = 0; i < b->slot_count; i++) {
-        if (!touched[i]) {
-            continue;
-        }
-        char err[256] = "";
-        int rc = is_fatal(b) ? TANDEM_ESTOPPED : commit_slot(b, &b->slots[i], err, sizeof(err));
-        if (rc == TANDEM_OK) {
-            continue;
-        }
-        /* nothing of this round is durable for sure: fail every append of it */
-        for (append_req *r = list; r != NULL; r = r->next) {
-            if (r->slot == i && r->rc == TANDEM_OK) {
-                r->rc = rc;
-                snprintf(r->error, sizeof(r->error), "%s",
-                         err[0] != '\0' ? err : "the broker stopped after an I/O failure");
+}
+
+/* One round of one partition over its items (possibly none: due work). */
+static void run_slot_round(broker *b, uint32_t slot_index, tandem_item **items, size_t count)
+{
+    partition_slot *slot = &b->slots[slot_index];
+    round_report *report = calloc(1, sizeof(*report));
+    if (report == NULL) {
+        set_fatal(b, TANDEM_ENOMEM, "out of memory for a round report");
+        return;
+    }
+    report->slot = slot_index;
+    tandem_round_output_init(&report->out);
+    tandem_diag diag;
+    tandem_diag_clear(&diag);
+    uint64_t start_ns = tandem_clock_mono_ns(tandem_clock_real());
+    uint64_t last_before = tandem_journal_last_index(tandem_partition_journal(slot->p));
+    int rc = tandem_processor_round(slot->processor, items, count,
+                                    tandem_clock_wall_ms(tandem_clock_real()), &report->out, &diag);
+    if (rc != TANDEM_OK) {
+        char msg[600];
+        snprintf(msg, sizeof(msg), "partition %u: %s", slot->id, tandem_diag_text(&diag));
+        set_fatal(b, rc, msg);
+        for (size_t i = 0; i < count; i++) {
+            if (items[i]->rc == TANDEM_OK) {
+                items[i]->rc = TANDEM_ESTOPPED;
+                snprintf(items[i]->error, sizeof(items[i]->error), "%.200s", msg);
             }
         }
+    } else if (tandem_journal_last_index(tandem_partition_journal(slot->p)) != last_before) {
+        uint64_t took_ns = tandem_clock_mono_ns(tandem_clock_real()) - start_ns;
+        tandem_histogram_observe(b->h_flush, (double)took_ns / 1e9);
+        tandem_counter_inc(b->c_flushes);
+        tandem_counter_add(b->c_appends,
+                           tandem_journal_last_index(tandem_partition_journal(slot->p)) -
+                               last_before);
     }
+    slot->next_due_ms = report->out.next_due_ms;
+    if (rc == TANDEM_OK) {
+        deliver_sends(b, slot, &report->out);
+    }
+    publish_view(b, slot);
+    if (rc != TANDEM_OK || (report->out.type_count == 0 && report->out.result_count == 0)) {
+        tandem_round_output_free(&report->out);
+        free(report);
+        return;
+    }
+    pthread_mutex_lock(&b->io.lock);
+    report->next = b->io.reports;
+    b->io.reports = report;
+    pthread_mutex_unlock(&b->io.lock);
+}
+
+static void run_rounds(broker *b, work_item *list)
+{
+    tandem_item **items = malloc(IO_ROUND_ITEMS_MAX * sizeof(*items));
+    if (items == NULL) {
+        set_fatal(b, TANDEM_ENOMEM, "out of memory for a round");
+    }
+    uint64_t now = tandem_clock_wall_ms(tandem_clock_real());
+    for (uint32_t s = 0; s < b->slot_count; s++) {
+        size_t count = 0;
+        for (work_item *w = list; w != NULL; w = w->next) {
+            if (w->slot != s) {
+                continue;
+            }
+            if (items == NULL || is_fatal(b)) {
+                fail_item(w, TANDEM_ESTOPPED, "the broker stopped after an I/O failure");
+                continue;
+            }
+            TANDEM_ASSERT(count < IO_ROUND_ITEMS_MAX);
+            items[count++] = &w->item;
+        }
+        bool due = b->slots[s].next_due_ms != INT64_MAX && (uint64_t)b->slots[s].next_due_ms <= now;
+        if (items != NULL && !is_fatal(b) && (count > 0 || due)) {
+            run_slot_round(b, s, items, count);
+        }
+    }
+    free(items);
+}
+
+/* When the thread must wake up for time-driven work, as an absolute
+ * CLOCK_REALTIME deadline for pthread_cond_timedwait; false when none. */
+static bool next_wakeup(broker *b, struct timespec *ts)
+{
+    int64_t due = INT64_MAX;
+    for (uint32_t s = 0; s < b->slot_count; s++) {
+        if (b->slots[s].next_due_ms < due) {
+            due = b->slots[s].next_due_ms;
+        }
+    }
+    if (due == INT64_MAX) {
+        return false;
+    }
+    ts->tv_sec = (time_t)(due / 1000);
+    ts->tv_nsec = (long)(due % 1000) * 1000000L;
+    return true;
+}
+
+static bool something_due(broker *b)
+{
+    uint64_t now = tandem_clock_wall_ms(tandem_clock_real());
+    for (uint32_t s = 0; s < b->slot_count; s++) {
+        if (b->slots[s].next_due_ms != INT64_MAX && (uint64_t)b->slots[s].next_due_ms <= now) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void *io_main(void *arg)
 {
     broker *b = arg;
-    tandem_buf batch = TANDEM_BUF_INIT;
     for (;;) {
         pthread_mutex_lock(&b->io.lock);
         while (b->io.submit_head == NULL && !b->io.stop) {
-            pthread_cond_wait(&b->io.cond, &b->io.lock);
+            struct timespec ts;
+            if (!next_wakeup(b, &ts)) {
+                pthread_cond_wait(&b->io.cond, &b->io.lock);
+                continue;
+            }
+            if (something_due(b)) {
+                break;
+            }
+            pthread_cond_timedwait(&b->io.cond, &b->io.lock, &ts);
         }
         if (b->io.submit_head == NULL && b->io.stop) {
             pthread_mutex_unlock(&b->io.lock);
             break;
         }
         /* take at most one round's worth, oldest first */
-        append_req *list = b->io.submit_head;
-        append_req *last = list;
-        uint32_t taken = 1;
-        while (last->next != NULL && taken < IO_ROUND_REQUESTS_MAX) {
+        work_item *list = b->io.submit_head;
+        work_item *last = list;
+        uint32_t taken = list != NULL ? 1 : 0;
+        while (last != NULL && last->next != NULL && taken < IO_ROUND_ITEMS_MAX) {
             last = last->next;
             taken++;
         }
-        b->io.submit_head = last->next;
-        if (b->io.submit_head == NULL) {
-            b->io.submit_tail = NULL;
+        if (last != NULL) {
+            b->io.submit_head = last->next;
+            if (b->io.submit_head == NULL) {
+                b->io.submit_tail = NULL;
+            }
+            last->next = NULL;
         }
-        last->next = NULL;
         TANDEM_ASSERT(b->io.submit_count >= taken);
         b->io.submit_count -= taken;
         pthread_mutex_unlock(&b->io.lock);
 
-        run_round(b, list, &batch);
+        run_rounds(b, list);
 
         pthread_mutex_lock(&b->io.lock);
-        if (b->io.done_tail != NULL) {
-            b->io.done_tail->next = list;
-        } else {
-            b->io.done_head = list;
+        if (list != NULL) {
+            if (b->io.done_tail != NULL) {
+                b->io.done_tail->next = list;
+            } else {
+                b->io.done_head = list;
+            }
+            b->io.done_tail = last;
         }
-        b->io.done_tail = last;
         pthread_mutex_unlock(&b->io.lock);
         uv_async_send(&b->io.async);
     }
-    tandem_buf_free(&batch);
     uv_async_send(&b->io.async);
     return NULL;
 }
 
-/* Loop side: answer everything finished; stop the broker on a fatal error. */
+/* Loop side: answer everything finished, deliver the reports, and stop the
+ * broker on a fatal error. */
 static void drain_done(broker *b)
 {
     pthread_mutex_lock(&b->io.lock);
-    append_req *list = b->io.done_head;
+    work_item *list = b->io.done_head;
     b->io.done_head = NULL;
     b->io.done_tail = NULL;
+    round_report *reports = b->io.reports;
+    b->io.reports = NULL;
     int fatal_rc = b->io.fatal_rc;
     pthread_mutex_unlock(&b->io.lock);
     while (list != NULL) {
-        append_req *next = list->next;
-        broker_append_done(b, list);
+        work_item *next = list->next;
+        list->done(b, list);
         list = next;
+    }
+    while (reports != NULL) {
+        round_report *next = reports->next;
+        broker_round_report(b, reports);
+        tandem_round_output_free(&reports->out);
+        free(reports);
+        reports = next;
     }
     if (fatal_rc != TANDEM_OK && !b->stopping) {
         tandem_diag_set(&b->exit_diag, fatal_rc, "%s", b->io.fatal_msg);
@@ -221,6 +347,8 @@ int broker_io_start(broker *b, tandem_diag *diag)
     b->io.async.data = b;
     b->io.async_open = true;
     for (uint32_t i = 0; i < b->slot_count; i++) {
+        /* a round at start finds job time-outs that fell due while stopped */
+        b->slots[i].next_due_ms = 0;
         publish_view(b, &b->slots[i]);
     }
     rc = pthread_create(&b->io.thread, NULL, io_main, b);
@@ -231,9 +359,10 @@ int broker_io_start(broker *b, tandem_diag *diag)
     return TANDEM_OK;
 }
 
-int broker_io_submit(broker *b, append_req *r)
+int broker_io_submit(broker *b, work_item *w)
 {
-    TANDEM_ASSERT(b->io.started && r != NULL);
+    TANDEM_ASSERT(b->io.started && w != NULL);
+    TANDEM_ASSERT(w->slot < b->slot_count && w->done != NULL);
     pthread_mutex_lock(&b->io.lock);
     int rc = TANDEM_OK;
     if (b->io.stop) {
@@ -241,13 +370,13 @@ int broker_io_submit(broker *b, append_req *r)
     } else if (b->io.submit_count >= BROKER_IO_QUEUE_CAPACITY) {
         rc = TANDEM_EFULL;
     } else {
-        r->next = NULL;
+        w->next = NULL;
         if (b->io.submit_tail != NULL) {
-            b->io.submit_tail->next = r;
+            b->io.submit_tail->next = w;
         } else {
-            b->io.submit_head = r;
+            b->io.submit_head = w;
         }
-        b->io.submit_tail = r;
+        b->io.submit_tail = w;
         b->io.submit_count++;
         pthread_cond_signal(&b->io.cond);
     }

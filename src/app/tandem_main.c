@@ -2,7 +2,12 @@
  * tandem — the broker binary.
  *
  *   tandem broker [--config FILE] [--print-config]
+ *   tandem dev [--print-config]
  *   tandem version
+ *
+ * `dev` is the embedded default cluster `make run` starts: one broker with
+ * the built-in defaults (data under ./data, REST on 8080 and management on
+ * 9600 of 127.0.0.1), environment overrides still applied.
  *
  * The configuration is the YAML file (if given) with TANDEM_* environment
  * overrides on top (docs/CONFIGURATION.md). Exit status: 0 after a clean
@@ -22,6 +27,7 @@ extern char **environ;
 static int usage(FILE *out)
 {
     fprintf(out, "usage: tandem broker [--config FILE] [--print-config]\n"
+                 "       tandem dev [--print-config]\n"
                  "       tandem version\n");
     return out == stderr ? 2 : 0;
 }
@@ -34,12 +40,12 @@ static int load_config(const char *path, tandem_config *cfg, tandem_diag *diag)
     return tandem_config_load_buffer(cfg, "(defaults)", "", 0, environ, diag);
 }
 
-static int cmd_broker(int argc, char **argv)
+static int cmd_broker(int argc, char **argv, int allow_config)
 {
     const char *path = NULL;
     int print_config = 0;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+        if (allow_config && strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             path = argv[++i];
         } else if (strcmp(argv[i], "--print-config") == 0) {
             print_config = 1;
@@ -81,7 +87,10 @@ int main(int argc, char **argv)
         return usage(stderr);
     }
     if (strcmp(argv[1], "broker") == 0) {
-        return cmd_broker(argc - 2, argv + 2);
+        return cmd_broker(argc - 2, argv + 2, 1);
+    }
+    if (strcmp(argv[1], "dev") == 0) {
+        return cmd_broker(argc - 2, argv + 2, 0);
     }
     if (strcmp(argv[1], "version") == 0) {
         printf("tandem %s\n", TANDEM_VERSION);

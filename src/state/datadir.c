@@ -64,15 +64,18 @@ static void hex_encode(const uint8_t *bytes, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     TANDEM_ASSERT(bytes != NULL && out != NULL);
+    TANDEM_ASSERT(len > 0 && len <= TANDEM_INCARNATION_BYTES);
     for (size_t i = 0; i < len; i++) {
         out[2 * i] = digits[bytes[i] >> 4];
         out[2 * i + 1] = digits[bytes[i] & 0x0f];
     }
     out[2 * len] = '\0';
+    TANDEM_ASSERT(strlen(out) == 2 * len);
 }
 
 static int hex_digit(char c)
 {
+    _Static_assert('9' - '0' == 9 && 'f' - 'a' == 5, "contiguous digit ranges");
     if (c >= '0' && c <= '9') {
         return c - '0';
     }
@@ -85,6 +88,7 @@ static int hex_digit(char c)
 static bool hex_decode(const char *s, size_t len, uint8_t *out, size_t out_len)
 {
     TANDEM_ASSERT(s != NULL && out != NULL);
+    TANDEM_ASSERT(out_len > 0 && out_len <= TANDEM_INCARNATION_BYTES);
     if (len != 2 * out_len) {
         return false;
     }
@@ -138,6 +142,7 @@ static void path_join(char *out, const char *dir, const char *name)
 static int build_paths(tandem_datadir *dd, const tandem_datadir_config *cfg, tandem_diag *diag)
 {
     TANDEM_ASSERT(dd != NULL && cfg != NULL && cfg->root != NULL);
+    TANDEM_ASSERT(cfg->root[0] != '\0'); /* check_config refused an empty root */
     size_t root_len = strlen(cfg->root);
     while (root_len > 1 && cfg->root[root_len - 1] == '/') {
         root_len--; /* "data/" and "data" name the same directory */
@@ -157,6 +162,7 @@ static int build_paths(tandem_datadir *dd, const tandem_datadir_config *cfg, tan
     path_join(dd->snapshots, dd->path, "snapshots");
     path_join(dd->format_file, dd->path, FORMAT_FILE);
     path_join(dd->identity_file, dd->path, IDENTITY_FILE);
+    TANDEM_ASSERT(strlen(dd->identity_file) + sizeof(".tmp") <= cap);
     return TANDEM_OK;
 }
 
@@ -167,6 +173,7 @@ static int build_paths(tandem_datadir *dd, const tandem_datadir_config *cfg, tan
 static int read_format(tandem_datadir *dd, uint32_t *version, tandem_diag *diag)
 {
     TANDEM_ASSERT(dd != NULL && version != NULL);
+    TANDEM_ASSERT(dd->format_file[0] != '\0');
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = tandem_file_read_all(dd->ops, dd->format_file, FORMAT_MAX_BYTES, &data, &len);
@@ -182,6 +189,7 @@ static int read_format(tandem_datadir *dd, uint32_t *version, tandem_diag *diag)
         return tandem_diag_set(diag, rc, "read format file %s: %s", dd->format_file,
                                tandem_strerror(rc));
     }
+    TANDEM_ASSERT(data != NULL && len <= FORMAT_MAX_BYTES); /* checked after the read */
     const char *text = (const char *)data;
     size_t prefix = strlen(FORMAT_PREFIX);
     bool ok = len > prefix + 1 && memcmp(text, FORMAT_PREFIX, prefix) == 0 &&
@@ -225,6 +233,7 @@ typedef struct line_reader {
 static bool next_field(line_reader *lr, const char *key, const char **val, size_t *val_len)
 {
     TANDEM_ASSERT(lr != NULL && key != NULL);
+    TANDEM_ASSERT(lr->p >= lr->start && lr->p <= lr->end);
     lr->line++;
     size_t key_len = strlen(key);
     const char *nl = memchr(lr->p, '\n', (size_t)(lr->end - lr->p));
@@ -240,6 +249,8 @@ static bool next_field(line_reader *lr, const char *key, const char **val, size_
 
 static int identity_damaged(const char *file, int line, const char *what, tandem_diag *diag)
 {
+    TANDEM_ASSERT(file != NULL && what != NULL);
+    TANDEM_ASSERT(line >= 1 && line <= 7);
     return tandem_diag_set(diag, TANDEM_ECORRUPT, "identity file %s is damaged: line %d: %s", file,
                            line, what);
 }
@@ -248,6 +259,7 @@ static int parse_identity(const char *file, const char *text, size_t len, identi
                           tandem_diag *diag)
 {
     TANDEM_ASSERT(file != NULL && text != NULL && id != NULL);
+    TANDEM_ASSERT(len <= IDENTITY_MAX_BYTES);
     line_reader lr = {text, text, text + len, 0};
     const char *v;
     size_t n;
@@ -285,6 +297,7 @@ static int parse_identity(const char *file, const char *text, size_t len, identi
     if (lr.p != lr.end) {
         return identity_damaged(file, lr.line + 1, "unexpected bytes after the checksum", diag);
     }
+    TANDEM_ASSERT(lr.line == 6 && cluster_name_valid(id->cluster_name, strlen(id->cluster_name)));
     return TANDEM_OK;
 }
 
@@ -307,6 +320,7 @@ static int read_identity(tandem_datadir *dd, identity *id, tandem_diag *diag)
         return tandem_diag_set(diag, rc, "read identity file %s: %s", dd->identity_file,
                                tandem_strerror(rc));
     }
+    TANDEM_ASSERT(data != NULL && len <= IDENTITY_MAX_BYTES);
     rc = parse_identity(dd->identity_file, (const char *)data, len, id, diag);
     free(data);
     return rc;
@@ -333,11 +347,14 @@ static int check_identity(const tandem_datadir *dd, const identity *id, tandem_d
                                "data directory %s belongs to partition %u, expected partition %u",
                                dd->path, id->partition_id, dd->partition_id);
     }
+    TANDEM_ASSERT(id->node_id == dd->node_id && id->partition_id == dd->partition_id);
     return TANDEM_OK;
 }
 
 static int is_dir(tandem_datadir *dd, const char *path, tandem_diag *diag)
 {
+    TANDEM_ASSERT(dd != NULL && path != NULL);
+    TANDEM_ASSERT(strncmp(path, dd->path, strlen(dd->path)) == 0); /* inside the folder */
     bool dir = false;
     int rc = dd->ops->stat(dd->ops, path, &dir);
     if (rc == TANDEM_ENOENT || (rc == TANDEM_OK && !dir)) {
@@ -372,12 +389,14 @@ static int open_existing(tandem_datadir *dd, uint32_t version, tandem_diag *diag
     if (rc == TANDEM_OK) {
         memcpy(dd->incarnation, id.incarnation, sizeof(dd->incarnation));
     }
+    TANDEM_ASSERT(!dd->created);
     return rc;
 }
 
 static int count_entry(void *arg, const char *name)
 {
-    (void)name;
+    TANDEM_ASSERT(arg != NULL && name != NULL);
+    TANDEM_ASSERT(*(uint64_t *)arg < UINT64_MAX);
     (*(uint64_t *)arg)++;
     return 0;
 }
@@ -386,6 +405,8 @@ static int count_entry(void *arg, const char *name)
  * holds data, which then did not come from an interrupted creation. */
 static int check_no_data(tandem_datadir *dd, tandem_diag *diag)
 {
+    TANDEM_ASSERT(dd != NULL && dd->ops != NULL);
+    TANDEM_ASSERT(!dd->created);
     const char *subdirs[] = {dd->journal, dd->state, dd->snapshots};
     for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
         uint64_t entries = 0;
@@ -408,6 +429,8 @@ static int check_no_data(tandem_datadir *dd, tandem_diag *diag)
 
 static int mkdir_named(tandem_datadir *dd, const char *path, tandem_diag *diag)
 {
+    TANDEM_ASSERT(dd != NULL && dd->ops != NULL);
+    TANDEM_ASSERT(path != NULL && path[0] != '\0');
     int rc = tandem_mkdir_durable(dd->ops, path);
     if (rc != TANDEM_OK) {
         return tandem_diag_set(diag, rc, "create directory %s: %s", path, tandem_strerror(rc));
@@ -461,6 +484,7 @@ static int create_new(tandem_datadir *dd, tandem_rand *rand, tandem_diag *diag)
 
 static int check_config(const tandem_datadir_config *cfg, tandem_diag *diag)
 {
+    _Static_assert(TANDEM_CLUSTER_NAME_MAX_BYTES < TANDEM_DATADIR_PATH_MAX_BYTES, "name fits");
     if (cfg == NULL || cfg->root == NULL || cfg->root[0] == '\0') {
         return tandem_diag_set(diag, TANDEM_EINVAL, "data directory: no root directory given");
     }
@@ -519,65 +543,80 @@ int tandem_datadir_open(tandem_fileops *ops, tandem_rand *rand, const tandem_dat
 
 void tandem_datadir_close(tandem_datadir *dd)
 {
+    if (dd == NULL) {
+        return;
+    }
+    TANDEM_ASSERT(dd->ops != NULL);
+    TANDEM_ASSERT(strlen(dd->incarnation_hex) == 2 * TANDEM_INCARNATION_BYTES);
     free(dd);
 }
 
 bool tandem_datadir_created(const tandem_datadir *dd)
 {
     TANDEM_ASSERT(dd != NULL);
+    TANDEM_ASSERT(dd->incarnation_hex[0] != '\0'); /* a handle is complete once returned */
     return dd->created;
 }
 
 const char *tandem_datadir_path(const tandem_datadir *dd)
 {
     TANDEM_ASSERT(dd != NULL);
+    TANDEM_ASSERT(dd->incarnation_hex[0] != '\0'); /* a handle is complete once returned */
     return dd->path;
 }
 
 const char *tandem_datadir_journal_path(const tandem_datadir *dd)
 {
     TANDEM_ASSERT(dd != NULL);
+    TANDEM_ASSERT(dd->incarnation_hex[0] != '\0'); /* a handle is complete once returned */
     return dd->journal;
 }
 
 const char *tandem_datadir_state_path(const tandem_datadir *dd)
 {
     TANDEM_ASSERT(dd != NULL);
+    TANDEM_ASSERT(dd->incarnation_hex[0] != '\0'); /* a handle is complete once returned */
     return dd->state;
 }
 
 const char *tandem_datadir_snapshots_path(const tandem_datadir *dd)
 {
     TANDEM_ASSERT(dd != NULL);
+    TANDEM_ASSERT(dd->incarnation_hex[0] != '\0'); /* a handle is complete once returned */
     return dd->snapshots;
 }
 
 const uint8_t *tandem_datadir_incarnation(const tandem_datadir *dd)
 {
     TANDEM_ASSERT(dd != NULL);
+    TANDEM_ASSERT(dd->incarnation_hex[0] != '\0'); /* a handle is complete once returned */
     return dd->incarnation;
 }
 
 const char *tandem_datadir_incarnation_hex(const tandem_datadir *dd)
 {
     TANDEM_ASSERT(dd != NULL);
+    TANDEM_ASSERT(dd->incarnation_hex[0] != '\0'); /* a handle is complete once returned */
     return dd->incarnation_hex;
 }
 
 const char *tandem_datadir_cluster_name(const tandem_datadir *dd)
 {
     TANDEM_ASSERT(dd != NULL);
+    TANDEM_ASSERT(dd->incarnation_hex[0] != '\0'); /* a handle is complete once returned */
     return dd->cluster_name;
 }
 
 uint32_t tandem_datadir_node_id(const tandem_datadir *dd)
 {
     TANDEM_ASSERT(dd != NULL);
+    TANDEM_ASSERT(dd->incarnation_hex[0] != '\0'); /* a handle is complete once returned */
     return dd->node_id;
 }
 
 uint32_t tandem_datadir_partition_id(const tandem_datadir *dd)
 {
     TANDEM_ASSERT(dd != NULL);
+    TANDEM_ASSERT(dd->incarnation_hex[0] != '\0'); /* a handle is complete once returned */
     return dd->partition_id;
 }

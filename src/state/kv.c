@@ -90,6 +90,9 @@ int kv_init_common(tandem_kv *kv, const kv_backend *backend, const char *path,
     atomic_init(&kv->txns_open, 0);
     atomic_init(&kv->readers_open, 0);
     atomic_init(&kv->stopped, false);
+    TANDEM_ASSERT(kv->map_size_bytes > 0);
+    TANDEM_ASSERT(strcmp(kv->table_names[kv->table_order[0]],
+                         kv->table_names[kv->table_order[kv->table_count - 1]]) <= 0);
     return TANDEM_OK;
 }
 
@@ -99,6 +102,7 @@ void tandem_kv_close(tandem_kv *kv)
         return;
     }
     TANDEM_ASSERT(atomic_load(&kv->txns_open) == 0);
+    TANDEM_ASSERT(atomic_load(&kv->readers_open) == 0);
     TANDEM_ASSERT(!atomic_load(&kv->writer_open));
     kv->backend->close(kv);
 }
@@ -106,6 +110,7 @@ void tandem_kv_close(tandem_kv *kv)
 const char *tandem_kv_backend_name(const tandem_kv *kv)
 {
     TANDEM_ASSERT(kv != NULL && kv->backend != NULL);
+    TANDEM_ASSERT(kv->backend->name != NULL);
     return kv->backend->name;
 }
 
@@ -126,6 +131,7 @@ const char *tandem_kv_table_name(const tandem_kv *kv, uint32_t table)
 uint64_t tandem_kv_applied_position(const tandem_kv *kv)
 {
     TANDEM_ASSERT(kv != NULL);
+    TANDEM_ASSERT(kv->backend != NULL);
     return atomic_load(&((tandem_kv *)kv)->applied_position);
 }
 
@@ -134,6 +140,7 @@ uint64_t tandem_kv_applied_position(const tandem_kv *kv)
 static void stop_on_sync_failure(tandem_kv *kv, int rc)
 {
     TANDEM_ASSERT(kv != NULL);
+    TANDEM_ASSERT(rc != TANDEM_ESTOPPED); /* a backend never reports the front end's state */
     if (rc == TANDEM_EIO) {
         atomic_store(&kv->stopped, true);
     }
@@ -142,6 +149,7 @@ static void stop_on_sync_failure(tandem_kv *kv, int rc)
 int tandem_kv_sync(tandem_kv *kv, tandem_diag *diag)
 {
     TANDEM_ASSERT(kv != NULL);
+    TANDEM_ASSERT(kv->backend->sync != NULL);
     if (atomic_load(&kv->stopped)) {
         return tandem_diag_set(diag, TANDEM_ESTOPPED, "state %s stopped after a failed sync",
                                kv->path);
@@ -163,6 +171,7 @@ int tandem_kv_set_map_size(tandem_kv *kv, uint64_t map_size_bytes, tandem_diag *
                                "state %s: map size changed while %u transactions are open",
                                kv->path, atomic_load(&kv->txns_open));
     }
+    TANDEM_ASSERT(!atomic_load(&kv->writer_open));
     int rc = kv->backend->set_map_size(kv, map_size_bytes, diag);
     if (rc == TANDEM_OK) {
         kv->map_size_bytes = map_size_bytes;
@@ -203,32 +212,43 @@ static int begin(tandem_kv *kv, bool write, tandem_kv_txn **out, tandem_diag *di
         return rc;
     }
     TANDEM_ASSERT(txn != NULL && txn->error == 0 && txn->cursors_open == 0);
+    TANDEM_ASSERT(txn->write_gen == 0 && !txn->allow_position_back);
     txn->kv = kv;
     txn->write = write;
-    atomic_fetch_add(&kv->txns_open, 1);
+    unsigned before = atomic_fetch_add(&kv->txns_open, 1);
+    TANDEM_ASSERT(before <= TANDEM_KV_READERS_MAX);
     *out = txn;
     return TANDEM_OK;
 }
 
 int tandem_kv_begin_read(tandem_kv *kv, tandem_kv_txn **out, tandem_diag *diag)
 {
-    return begin(kv, false, out, diag);
+    TANDEM_ASSERT(kv != NULL && out != NULL);
+    int rc = begin(kv, false, out, diag);
+    TANDEM_ASSERT(rc != TANDEM_OK || !(*out)->write);
+    return rc;
 }
 
 int tandem_kv_begin_write(tandem_kv *kv, tandem_kv_txn **out, tandem_diag *diag)
 {
-    return begin(kv, true, out, diag);
+    TANDEM_ASSERT(kv != NULL && out != NULL);
+    int rc = begin(kv, true, out, diag);
+    TANDEM_ASSERT(rc != TANDEM_OK || (*out)->write);
+    return rc;
 }
 
 uint64_t tandem_kv_txn_applied_position(const tandem_kv_txn *txn)
 {
     TANDEM_ASSERT(txn != NULL && txn->kv != NULL);
+    /* The writer started from the last commit, and nobody else commits. */
+    TANDEM_ASSERT(!txn->write || txn->applied_position == tandem_kv_applied_position(txn->kv));
     return txn->applied_position;
 }
 
 bool tandem_kv_txn_is_write(const tandem_kv_txn *txn)
 {
     TANDEM_ASSERT(txn != NULL && txn->kv != NULL);
+    TANDEM_ASSERT(!txn->write || atomic_load(&txn->kv->writer_open));
     return txn->write;
 }
 
@@ -281,10 +301,12 @@ int tandem_kv_commit(tandem_kv_txn *txn, uint64_t applied_position, tandem_diag 
         tandem_kv_abort(txn);
         return TANDEM_ERANGE;
     }
+    TANDEM_ASSERT(atomic_load(&kv->writer_open));
     rc = kv->backend->commit(txn, applied_position, diag);
     if (rc == TANDEM_OK) {
         atomic_store(&kv->applied_position, applied_position);
     }
+    TANDEM_ASSERT(rc != TANDEM_ENOENT);
     stop_on_sync_failure(kv, rc);
     txn_ended(kv, true);
     return rc;
@@ -312,7 +334,8 @@ static int check_op(tandem_kv_txn *txn, uint32_t table, bool writes, tandem_diag
 
 static int check_key(tandem_kv_txn *txn, const void *key, size_t key_len, tandem_diag *diag)
 {
-    TANDEM_ASSERT(txn != NULL);
+    TANDEM_ASSERT(txn != NULL && txn->kv != NULL);
+    TANDEM_ASSERT(txn->error == TANDEM_OK); /* check_op ran first */
     int rc = TANDEM_OK;
     if (key == NULL || key_len == 0) {
         rc = tandem_diag_set(diag, TANDEM_EINVAL, "state %s: empty key", txn->kv->path);
@@ -330,6 +353,7 @@ static int check_key(tandem_kv_txn *txn, const void *key, size_t key_len, tandem
 static int settle(tandem_kv_txn *txn, int rc)
 {
     TANDEM_ASSERT(txn != NULL);
+    TANDEM_ASSERT(rc >= 0 && rc < TANDEM_ERROR_COUNT);
     if (rc != TANDEM_OK && rc != TANDEM_ENOENT) {
         txn->error = rc;
     }
@@ -347,12 +371,15 @@ int tandem_kv_get(tandem_kv_txn *txn, uint32_t table, const void *key, size_t ke
     if (rc != TANDEM_OK) {
         return rc;
     }
-    return settle(txn, txn->kv->backend->get(txn, table, key, key_len, val_out, diag));
+    rc = settle(txn, txn->kv->backend->get(txn, table, key, key_len, val_out, diag));
+    TANDEM_ASSERT(rc != TANDEM_OK || val_out->data != NULL || val_out->len == 0);
+    return rc;
 }
 
 static int put(tandem_kv_txn *txn, uint32_t table, const void *key, size_t key_len, const void *val,
                size_t val_len, bool append, tandem_diag *diag)
 {
+    TANDEM_ASSERT(txn != NULL);
     int rc = check_op(txn, table, true, diag);
     if (rc == TANDEM_OK) {
         rc = check_key(txn, key, key_len, diag);
@@ -369,6 +396,7 @@ static int put(tandem_kv_txn *txn, uint32_t table, const void *key, size_t key_l
         return tandem_diag_set(diag, TANDEM_ETOOBIG, "state %s: value of %zu bytes (at most %u)",
                                txn->kv->path, val_len, TANDEM_KV_VALUE_MAX_BYTES);
     }
+    TANDEM_ASSERT(txn->write && txn->error == TANDEM_OK);
     txn->write_gen++;
     rc = txn->kv->backend->put(txn, table, key, key_len, val_len == 0 ? "" : val, val_len, append,
                                diag);
@@ -379,18 +407,25 @@ static int put(tandem_kv_txn *txn, uint32_t table, const void *key, size_t key_l
 int tandem_kv_put(tandem_kv_txn *txn, uint32_t table, const void *key, size_t key_len,
                   const void *val, size_t val_len, tandem_diag *diag)
 {
-    return put(txn, table, key, key_len, val, val_len, false, diag);
+    TANDEM_ASSERT(txn != NULL && txn->kv != NULL);
+    int rc = put(txn, table, key, key_len, val, val_len, false, diag);
+    TANDEM_ASSERT(rc == TANDEM_OK || txn->error == rc);
+    return rc;
 }
 
 int kv_put_append(tandem_kv_txn *txn, uint32_t table, const void *key, size_t key_len,
                   const void *val, size_t val_len, tandem_diag *diag)
 {
-    return put(txn, table, key, key_len, val, val_len, true, diag);
+    TANDEM_ASSERT(txn != NULL && txn->allow_position_back); /* snapshot loads only */
+    int rc = put(txn, table, key, key_len, val, val_len, true, diag);
+    TANDEM_ASSERT(rc == TANDEM_OK || txn->error == rc);
+    return rc;
 }
 
 int tandem_kv_del(tandem_kv_txn *txn, uint32_t table, const void *key, size_t key_len,
                   tandem_diag *diag)
 {
+    TANDEM_ASSERT(txn != NULL);
     int rc = check_op(txn, table, true, diag);
     if (rc == TANDEM_OK) {
         rc = check_key(txn, key, key_len, diag);
@@ -398,16 +433,19 @@ int tandem_kv_del(tandem_kv_txn *txn, uint32_t table, const void *key, size_t ke
     if (rc != TANDEM_OK) {
         return rc;
     }
+    TANDEM_ASSERT(txn->write && txn->error == TANDEM_OK);
     txn->write_gen++;
     return settle(txn, txn->kv->backend->del(txn, table, key, key_len, diag));
 }
 
 int tandem_kv_clear(tandem_kv_txn *txn, uint32_t table, tandem_diag *diag)
 {
+    TANDEM_ASSERT(txn != NULL);
     int rc = check_op(txn, table, true, diag);
     if (rc != TANDEM_OK) {
         return rc;
     }
+    TANDEM_ASSERT(txn->write && txn->error == TANDEM_OK);
     txn->write_gen++;
     rc = txn->kv->backend->clear(txn, table, diag);
     TANDEM_ASSERT(rc != TANDEM_ENOENT);
@@ -416,6 +454,7 @@ int tandem_kv_clear(tandem_kv_txn *txn, uint32_t table, tandem_diag *diag)
 
 int tandem_kv_count(tandem_kv_txn *txn, uint32_t table, uint64_t *count_out, tandem_diag *diag)
 {
+    TANDEM_ASSERT(txn != NULL);
     TANDEM_ASSERT(count_out != NULL);
     int rc = check_op(txn, table, false, diag);
     if (rc != TANDEM_OK) {
@@ -431,6 +470,7 @@ int tandem_kv_count(tandem_kv_txn *txn, uint32_t table, uint64_t *count_out, tan
 int tandem_kv_cursor_open(tandem_kv_txn *txn, uint32_t table, tandem_kv_cursor **out,
                           tandem_diag *diag)
 {
+    TANDEM_ASSERT(txn != NULL);
     TANDEM_ASSERT(out != NULL);
     int rc = check_op(txn, table, false, diag);
     if (rc != TANDEM_OK) {
@@ -455,6 +495,7 @@ void tandem_kv_cursor_close(tandem_kv_cursor *c)
         return;
     }
     TANDEM_ASSERT(c->txn != NULL && c->txn->cursors_open > 0);
+    TANDEM_ASSERT(c->table < c->txn->kv->table_count);
     c->txn->cursors_open--;
     c->txn->kv->backend->cursor_close(c);
 }
@@ -462,24 +503,39 @@ void tandem_kv_cursor_close(tandem_kv_cursor *c)
 static bool has_prefix(const tandem_kv_cursor *c, const tandem_kv_val *key)
 {
     TANDEM_ASSERT(c->prefix_len <= sizeof(c->prefix));
+    TANDEM_ASSERT(key->data != NULL && key->len >= 1);
     return c->prefix_len == 0 ||
            (key->len >= c->prefix_len && memcmp(key->data, c->prefix, c->prefix_len) == 0);
 }
 
-/* Takes an entry the backend just produced: remembers its key, applies the
- * prefix bound. */
-static int produced(tandem_kv_cursor *c, int rc, const tandem_kv_val *k)
+/* Takes an entry the backend just produced: checks it lies beyond `after`
+ * (strictly when `strict`), remembers its key, applies the prefix bound.
+ * An LMDB file is input: a key out of range or out of order there is damage,
+ * reported, never asserted. */
+static int produced(tandem_kv_cursor *c, int rc, const tandem_kv_val *k, const void *after,
+                    size_t after_len, bool strict, tandem_diag *diag)
 {
     TANDEM_ASSERT(c != NULL && k != NULL);
+    TANDEM_ASSERT(after != NULL || after_len == 0);
     if (rc == TANDEM_ENOENT) {
         c->exhausted = true;
         return rc;
+    }
+    if (rc == TANDEM_OK) {
+        bool in_range = k->data != NULL && k->len >= 1 && k->len <= TANDEM_KV_KEY_MAX_BYTES;
+        int order =
+            in_range && after_len > 0 ? kv_key_compare(k->data, k->len, after, after_len) : 1;
+        if (!in_range || order < 0 || (strict && order == 0)) {
+            rc = tandem_diag_set(diag, TANDEM_ECORRUPT,
+                                 "state %s is damaged: table %s yields a key out of order or of "
+                                 "%zu bytes",
+                                 c->txn->kv->path, c->txn->kv->table_names[c->table], k->len);
+        }
     }
     if (rc != TANDEM_OK) {
         c->txn->error = rc;
         return rc;
     }
-    TANDEM_ASSERT(k->len >= 1 && k->len <= TANDEM_KV_KEY_MAX_BYTES);
     memcpy(c->last_key, k->data, k->len);
     c->last_key_len = k->len;
     c->write_gen = c->txn->write_gen;
@@ -515,7 +571,7 @@ static int seek(tandem_kv_cursor *c, const void *key, size_t key_len, size_t pre
     tandem_kv_val k = {NULL, 0};
     tandem_kv_val v = {NULL, 0};
     int rc = txn->kv->backend->cursor_seek(c, key, key_len, &k, &v, diag);
-    rc = produced(c, rc, &k);
+    rc = produced(c, rc, &k, key, key_len, false, diag);
     if (rc == TANDEM_OK) {
         c->pending = true;
         c->pending_key = k;
@@ -526,7 +582,10 @@ static int seek(tandem_kv_cursor *c, const void *key, size_t key_len, size_t pre
 
 int tandem_kv_cursor_seek(tandem_kv_cursor *c, const void *key, size_t key_len, tandem_diag *diag)
 {
-    return seek(c, key, key_len, 0, diag);
+    TANDEM_ASSERT(c != NULL && c->txn != NULL);
+    int rc = seek(c, key, key_len, 0, diag);
+    TANDEM_ASSERT(rc != TANDEM_OK || (c->started && c->prefix_len == 0));
+    return rc;
 }
 
 int tandem_kv_cursor_seek_prefix(tandem_kv_cursor *c, const void *prefix, size_t prefix_len,
@@ -537,20 +596,23 @@ int tandem_kv_cursor_seek_prefix(tandem_kv_cursor *c, const void *prefix, size_t
         c->txn->error = TANDEM_EINVAL;
         return tandem_diag_set(diag, TANDEM_EINVAL, "state %s: empty prefix", c->txn->kv->path);
     }
-    return seek(c, prefix, prefix_len, prefix_len, diag);
+    int rc = seek(c, prefix, prefix_len, prefix_len, diag);
+    TANDEM_ASSERT(rc != TANDEM_OK || c->prefix_len == prefix_len);
+    return rc;
 }
 
 /* After a write in the transaction, finds the first entry after last_key
  * again (or at it, when it is still pending). */
 static int reseek(tandem_kv_cursor *c, tandem_kv_val *k, tandem_kv_val *v, tandem_diag *diag)
 {
-    TANDEM_ASSERT(c->last_key_len > 0);
+    TANDEM_ASSERT(c->last_key_len > 0 && c->last_key_len <= TANDEM_KV_KEY_MAX_BYTES);
+    TANDEM_ASSERT(c->write_gen != c->txn->write_gen);
     const kv_backend *b = c->txn->kv->backend;
-    uint8_t from[TANDEM_KV_KEY_MAX_BYTES];
+    const uint8_t *from = c->last_key; /* unchanged until produced() takes the result */
     size_t from_len = c->last_key_len;
-    memcpy(from, c->last_key, from_len);
     int rc = b->cursor_seek(c, from, from_len, k, v, diag);
-    if (rc == TANDEM_OK && !c->pending && kv_key_compare(k->data, k->len, from, from_len) == 0) {
+    if (rc == TANDEM_OK && !c->pending && k->data != NULL &&
+        kv_key_compare(k->data, k->len, from, from_len) == 0) {
         rc = b->cursor_next(c, k, v, diag);
     }
     return rc;
@@ -578,17 +640,25 @@ int tandem_kv_cursor_next(tandem_kv_cursor *c, tandem_kv_val *key_out, tandem_kv
     tandem_kv_val k = {NULL, 0};
     tandem_kv_val v = {NULL, 0};
     int rc;
+    /* The bound is copied: produced() overwrites last_key. */
+    uint8_t after[TANDEM_KV_KEY_MAX_BYTES];
+    size_t after_len = c->last_key_len;
+    memcpy(after, c->last_key, after_len);
+    bool strict = !c->pending;
     if (c->write_gen != txn->write_gen) {
-        rc = produced(c, reseek(c, &k, &v, diag), &k);
+        rc = produced(c, reseek(c, &k, &v, diag), &k, after, after_len, strict, diag);
     } else if (c->pending) {
         k = c->pending_key;
         v = c->pending_val;
         rc = TANDEM_OK;
     } else {
-        rc = produced(c, txn->kv->backend->cursor_next(c, &k, &v, diag), &k);
+        rc = produced(c, txn->kv->backend->cursor_next(c, &k, &v, diag), &k, after, after_len, true,
+                      diag);
     }
     c->pending = false;
     if (rc == TANDEM_OK) {
+        TANDEM_ASSERT(has_prefix(c, &k));
+        TANDEM_ASSERT(kv_key_compare(k.data, k.len, c->last_key, c->last_key_len) == 0);
         *key_out = k;
         *val_out = v;
     }
@@ -600,6 +670,7 @@ int tandem_kv_cursor_next(tandem_kv_cursor *c, tandem_kv_val *key_out, tandem_kv
 static int digest_table(tandem_kv_txn *txn, uint32_t table, kv_hasher *h, tandem_diag *diag)
 {
     TANDEM_ASSERT(txn != NULL && h != NULL);
+    TANDEM_ASSERT(table < txn->kv->table_count);
     const char *name = txn->kv->table_names[table];
     kv_hasher_u32(h, (uint32_t)strlen(name));
     kv_hasher_update(h, name, strlen(name));
@@ -651,6 +722,7 @@ int tandem_kv_digest(tandem_kv *kv, uint64_t out[2], tandem_diag *diag)
     if (rc != TANDEM_OK) {
         return rc;
     }
+    TANDEM_ASSERT(!txn->write);
     rc = tandem_kv_txn_digest(txn, out, diag);
     tandem_kv_abort(txn);
     return rc;

@@ -25,7 +25,9 @@
 static uint64_t rotl64(uint64_t x, unsigned r)
 {
     TANDEM_ASSERT(r > 0 && r < 64);
-    return (x << r) | (x >> (64 - r));
+    uint64_t y = (x << r) | (x >> (64 - r));
+    TANDEM_ASSERT(((y >> r) | (y << (64 - r))) == x); /* a rotation loses nothing */
+    return y;
 }
 
 /* A bijective 64-bit finalizer (xorshift-multiply rounds). */
@@ -39,8 +41,12 @@ static uint64_t fmix64(uint64_t x)
     return x;
 }
 
+_Static_assert((K0 & 1) && (K1 & 1) && (K2 & 1), "odd multipliers are bijections");
+
 static void mix_word(kv_hasher *h, uint64_t w)
 {
+    TANDEM_ASSERT(h != NULL);
+    TANDEM_ASSERT(h->tail_len < 8);
     h->h0 = (h->h0 ^ w) * K0;
     h->h1 = rotl64(h->h1 ^ (w * K1), 29) * K2;
 }
@@ -51,7 +57,7 @@ void kv_hasher_init(kv_hasher *h)
     memset(h, 0, sizeof(*h));
     h->h0 = K3;
     h->h1 = K1;
-    TANDEM_ASSERT(h->tail_len == 0);
+    TANDEM_ASSERT(h->tail_len == 0 && h->total_bytes == 0);
 }
 
 void kv_hasher_update(kv_hasher *h, const void *data, size_t len)
@@ -59,7 +65,8 @@ void kv_hasher_update(kv_hasher *h, const void *data, size_t len)
     TANDEM_ASSERT(h != NULL && h->tail_len < 8);
     TANDEM_ASSERT(data != NULL || len == 0);
     const uint8_t *p = data;
-    h->total_bytes += len;
+    uint64_t total_after = h->total_bytes + len;
+    h->total_bytes = total_after;
     if (h->tail_len > 0) {
         size_t take = 8 - h->tail_len;
         if (take > len) {
@@ -72,8 +79,8 @@ void kv_hasher_update(kv_hasher *h, const void *data, size_t len)
         if (h->tail_len < 8) {
             return;
         }
-        mix_word(h, tandem_load_u64(h->tail));
         h->tail_len = 0;
+        mix_word(h, tandem_load_u64(h->tail));
     }
     while (len >= 8) {
         mix_word(h, tandem_load_u64(p));
@@ -84,19 +91,25 @@ void kv_hasher_update(kv_hasher *h, const void *data, size_t len)
         memcpy(h->tail, p, len);
         h->tail_len = len;
     }
+    TANDEM_ASSERT(h->tail_len < 8);
+    TANDEM_ASSERT(h->tail_len == total_after % 8);
 }
 
 void kv_hasher_u32(kv_hasher *h, uint32_t v)
 {
+    TANDEM_ASSERT(h != NULL);
     uint8_t b[4];
     tandem_store_u32(b, v);
+    TANDEM_ASSERT(tandem_load_u32(b) == v);
     kv_hasher_update(h, b, sizeof(b));
 }
 
 void kv_hasher_u64(kv_hasher *h, uint64_t v)
 {
+    TANDEM_ASSERT(h != NULL);
     uint8_t b[8];
     tandem_store_u64(b, v);
+    TANDEM_ASSERT(tandem_load_u64(b) == v);
     kv_hasher_update(h, b, sizeof(b));
 }
 

@@ -44,6 +44,7 @@
 #define LMDB_READERS_MAX (TANDEM_KV_READERS_MAX + 4)
 
 _Static_assert(TANDEM_KV_KEY_MAX_BYTES <= 511, "LMDB's default maximum key size");
+_Static_assert(TANDEM_KV_TABLES_MAX + 1 < 128, "tables and the meta table fit LMDB's dbi count");
 
 typedef struct lmdb_kv {
     tandem_kv base;
@@ -62,20 +63,32 @@ typedef struct lmdb_cursor {
     MDB_cursor *cur;
 } lmdb_cursor;
 
+static const kv_backend lmdb_backend;
+
 static lmdb_kv *lmdb_of(tandem_kv *kv)
 {
     TANDEM_ASSERT(kv != NULL);
+    TANDEM_ASSERT(kv->backend == &lmdb_backend);
     return (lmdb_kv *)kv;
 }
 
 static lmdb_txn *txn_of(tandem_kv_txn *txn)
 {
     TANDEM_ASSERT(txn != NULL && txn->kv != NULL);
+    TANDEM_ASSERT(txn->kv->backend == &lmdb_backend);
     return (lmdb_txn *)txn;
+}
+
+static lmdb_cursor *cursor_of(tandem_kv_cursor *c)
+{
+    TANDEM_ASSERT(c != NULL && c->txn != NULL);
+    TANDEM_ASSERT(c->txn->kv->backend == &lmdb_backend);
+    return (lmdb_cursor *)c;
 }
 
 static MDB_val mval(const void *data, size_t len)
 {
+    TANDEM_ASSERT(data != NULL || len == 0);
     MDB_val v;
     v.mv_size = len;
     v.mv_data = (void *)(uintptr_t)data; /* LMDB does not write through it */
@@ -147,6 +160,7 @@ static int lmdb_error(const lmdb_kv *l, int mrc, const char *call, tandem_diag *
 static int sync_directory(const lmdb_kv *l, tandem_diag *diag)
 {
     TANDEM_ASSERT(l != NULL);
+    TANDEM_ASSERT(l->base.path[0] != '\0');
     int fd = open(l->base.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         return tandem_diag_set(diag, tandem_from_errno(errno), "open state directory %s: %s",
@@ -181,6 +195,7 @@ static int init_meta(lmdb_kv *l, MDB_txn *txn, uint64_t *applied_out, tandem_dia
             mrc = mdb_put(txn, l->meta, &k, &v, 0);
         }
         *applied_out = 0;
+        TANDEM_ASSERT(tandem_load_u32(fmt) == LMDB_STATE_FORMAT);
         return mrc == MDB_SUCCESS ? TANDEM_OK : lmdb_error(l, mrc, "mdb_put", diag);
     }
     if (mrc != MDB_SUCCESS) {
@@ -191,6 +206,7 @@ static int init_meta(lmdb_kv *l, MDB_txn *txn, uint64_t *applied_out, tandem_dia
                                "state %s is damaged: format key has %zu bytes, expected 4",
                                l->base.path, v.mv_size);
     }
+    TANDEM_ASSERT(v.mv_data != NULL);
     uint32_t format = tandem_load_u32(v.mv_data);
     if (format > LMDB_STATE_FORMAT) {
         return tandem_diag_set(diag, TANDEM_EFORMAT,
@@ -218,6 +234,7 @@ static int read_applied(const lmdb_kv *l, MDB_txn *txn, uint64_t *out, tandem_di
     if (mrc != MDB_SUCCESS) {
         return lmdb_error(l, mrc, "mdb_get", diag);
     }
+    TANDEM_ASSERT(v.mv_data != NULL && v.mv_size == 8);
     *out = tandem_load_u64(v.mv_data);
     return TANDEM_OK;
 }
@@ -255,6 +272,7 @@ static int open_tables(lmdb_kv *l, uint64_t *applied_out, tandem_diag *diag)
     if (mrc != MDB_SUCCESS) {
         return lmdb_error(l, mrc, "mdb_txn_commit", diag);
     }
+    TANDEM_ASSERT(l->base.table_count <= TANDEM_KV_TABLES_MAX);
     return TANDEM_OK;
 
 fail:
@@ -267,6 +285,7 @@ static void lmdb_close(tandem_kv *kv)
 {
     lmdb_kv *l = lmdb_of(kv);
     TANDEM_ASSERT(l->env != NULL);
+    TANDEM_ASSERT(atomic_load(&kv->txns_open) == 0); /* LMDB: no transaction may outlive the env */
     mdb_env_close(l->env);
     free(l);
 }
@@ -274,6 +293,8 @@ static void lmdb_close(tandem_kv *kv)
 static int lmdb_begin(tandem_kv *kv, bool write, tandem_kv_txn **out, tandem_diag *diag)
 {
     lmdb_kv *l = lmdb_of(kv);
+    TANDEM_ASSERT(out != NULL && l->env != NULL);
+    TANDEM_ASSERT(!write || atomic_load(&kv->writer_open));
     lmdb_txn *t = calloc(1, sizeof(*t));
     if (t == NULL) {
         return tandem_diag_set(diag, TANDEM_ENOMEM, "state %s: no memory for a transaction",
@@ -298,6 +319,7 @@ static void lmdb_abort(tandem_kv_txn *txn)
 {
     lmdb_txn *t = txn_of(txn);
     TANDEM_ASSERT(t->txn != NULL);
+    TANDEM_ASSERT(txn->cursors_open == 0); /* read cursors must be closed before their txn */
     mdb_txn_abort(t->txn);
     free(t);
 }
@@ -307,6 +329,7 @@ static int lmdb_commit(tandem_kv_txn *txn, uint64_t applied_position, tandem_dia
     lmdb_txn *t = txn_of(txn);
     lmdb_kv *l = lmdb_of(txn->kv);
     TANDEM_ASSERT(t->txn != NULL && txn->write);
+    TANDEM_ASSERT(txn->error == TANDEM_OK && txn->cursors_open == 0);
     uint8_t pos[8];
     tandem_store_u64(pos, applied_position);
     MDB_val k = mval(LMDB_KEY_APPLIED, strlen(LMDB_KEY_APPLIED));
@@ -326,12 +349,14 @@ static int lmdb_get(tandem_kv_txn *txn, uint32_t table, const void *key, size_t 
                     tandem_kv_val *val_out, tandem_diag *diag)
 {
     lmdb_kv *l = lmdb_of(txn->kv);
+    TANDEM_ASSERT(table < l->base.table_count && val_out != NULL);
     MDB_val k = mval(key, key_len);
     MDB_val v;
     int mrc = mdb_get(txn_of(txn)->txn, l->dbis[table], &k, &v);
     if (mrc != MDB_SUCCESS) {
         return lmdb_error(l, mrc, "mdb_get", diag);
     }
+    TANDEM_ASSERT(v.mv_data != NULL || v.mv_size == 0);
     val_out->data = v.mv_data;
     val_out->len = v.mv_size;
     return TANDEM_OK;
@@ -341,6 +366,8 @@ static int lmdb_put(tandem_kv_txn *txn, uint32_t table, const void *key, size_t 
                     const void *val, size_t val_len, bool append, tandem_diag *diag)
 {
     lmdb_kv *l = lmdb_of(txn->kv);
+    TANDEM_ASSERT(txn->write && table < l->base.table_count);
+    TANDEM_ASSERT(key_len >= 1 && key_len <= TANDEM_KV_KEY_MAX_BYTES);
     MDB_val k = mval(key, key_len);
     MDB_val v = mval(val, val_len);
     int mrc = mdb_put(txn_of(txn)->txn, l->dbis[table], &k, &v, append ? MDB_APPEND : 0);
@@ -351,6 +378,8 @@ static int lmdb_del(tandem_kv_txn *txn, uint32_t table, const void *key, size_t 
                     tandem_diag *diag)
 {
     lmdb_kv *l = lmdb_of(txn->kv);
+    TANDEM_ASSERT(txn->write && table < l->base.table_count);
+    TANDEM_ASSERT(key_len >= 1 && key_len <= TANDEM_KV_KEY_MAX_BYTES);
     MDB_val k = mval(key, key_len);
     int mrc = mdb_del(txn_of(txn)->txn, l->dbis[table], &k, NULL);
     return mrc == MDB_SUCCESS ? TANDEM_OK : lmdb_error(l, mrc, "mdb_del", diag);
@@ -359,6 +388,8 @@ static int lmdb_del(tandem_kv_txn *txn, uint32_t table, const void *key, size_t 
 static int lmdb_clear(tandem_kv_txn *txn, uint32_t table, tandem_diag *diag)
 {
     lmdb_kv *l = lmdb_of(txn->kv);
+    TANDEM_ASSERT(txn->write && table < l->base.table_count);
+    TANDEM_ASSERT(txn->error == TANDEM_OK);
     int mrc = mdb_drop(txn_of(txn)->txn, l->dbis[table], 0);
     return mrc == MDB_SUCCESS ? TANDEM_OK : lmdb_error(l, mrc, "mdb_drop", diag);
 }
@@ -366,12 +397,14 @@ static int lmdb_clear(tandem_kv_txn *txn, uint32_t table, tandem_diag *diag)
 static int lmdb_count(tandem_kv_txn *txn, uint32_t table, uint64_t *count_out, tandem_diag *diag)
 {
     lmdb_kv *l = lmdb_of(txn->kv);
+    TANDEM_ASSERT(table < l->base.table_count && count_out != NULL);
     MDB_stat st;
     int mrc = mdb_stat(txn_of(txn)->txn, l->dbis[table], &st);
     if (mrc != MDB_SUCCESS) {
         return lmdb_error(l, mrc, "mdb_stat", diag);
     }
     *count_out = st.ms_entries;
+    TANDEM_ASSERT(st.ms_psize > 0);
     return TANDEM_OK;
 }
 
@@ -379,6 +412,7 @@ static int lmdb_cursor_open(tandem_kv_txn *txn, uint32_t table, tandem_kv_cursor
                             tandem_diag *diag)
 {
     lmdb_kv *l = lmdb_of(txn->kv);
+    TANDEM_ASSERT(table < l->base.table_count && out != NULL);
     lmdb_cursor *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         return tandem_diag_set(diag, TANDEM_ENOMEM, "state %s: no memory for a cursor",
@@ -389,13 +423,14 @@ static int lmdb_cursor_open(tandem_kv_txn *txn, uint32_t table, tandem_kv_cursor
         free(c);
         return lmdb_error(l, mrc, "mdb_cursor_open", diag);
     }
+    TANDEM_ASSERT(c->cur != NULL);
     *out = &c->base;
     return TANDEM_OK;
 }
 
 static void lmdb_cursor_close(tandem_kv_cursor *c)
 {
-    lmdb_cursor *lc = (lmdb_cursor *)c;
+    lmdb_cursor *lc = cursor_of(c);
     TANDEM_ASSERT(lc->cur != NULL);
     mdb_cursor_close(lc->cur);
     free(lc);
@@ -404,6 +439,8 @@ static void lmdb_cursor_close(tandem_kv_cursor *c)
 static int cursor_result(tandem_kv_cursor *c, int mrc, const MDB_val *mk, const MDB_val *mv,
                          tandem_kv_val *k, tandem_kv_val *v, tandem_diag *diag)
 {
+    TANDEM_ASSERT(c != NULL && mk != NULL && mv != NULL);
+    TANDEM_ASSERT(k != NULL && v != NULL);
     if (mrc != MDB_SUCCESS) {
         return lmdb_error(lmdb_of(c->txn->kv), mrc, "mdb_cursor_get", diag);
     }
@@ -417,7 +454,9 @@ static int cursor_result(tandem_kv_cursor *c, int mrc, const MDB_val *mk, const 
 static int lmdb_cursor_seek(tandem_kv_cursor *c, const void *key, size_t key_len, tandem_kv_val *k,
                             tandem_kv_val *v, tandem_diag *diag)
 {
-    lmdb_cursor *lc = (lmdb_cursor *)c;
+    lmdb_cursor *lc = cursor_of(c);
+    TANDEM_ASSERT(lc->cur != NULL);
+    TANDEM_ASSERT(key_len <= TANDEM_KV_KEY_MAX_BYTES);
     MDB_val mk = mval(key, key_len);
     MDB_val mv;
     int mrc = mdb_cursor_get(lc->cur, &mk, &mv, key_len == 0 ? MDB_FIRST : MDB_SET_RANGE);
@@ -427,7 +466,9 @@ static int lmdb_cursor_seek(tandem_kv_cursor *c, const void *key, size_t key_len
 static int lmdb_cursor_next(tandem_kv_cursor *c, tandem_kv_val *k, tandem_kv_val *v,
                             tandem_diag *diag)
 {
-    lmdb_cursor *lc = (lmdb_cursor *)c;
+    lmdb_cursor *lc = cursor_of(c);
+    TANDEM_ASSERT(lc->cur != NULL);
+    TANDEM_ASSERT(c->last_key_len > 0); /* positioned by a seek or next */
     MDB_val mk;
     MDB_val mv;
     int mrc = mdb_cursor_get(lc->cur, &mk, &mv, MDB_NEXT);
@@ -437,6 +478,8 @@ static int lmdb_cursor_next(tandem_kv_cursor *c, tandem_kv_val *k, tandem_kv_val
 static int lmdb_sync(tandem_kv *kv, tandem_diag *diag)
 {
     lmdb_kv *l = lmdb_of(kv);
+    TANDEM_ASSERT(l->env != NULL);
+    TANDEM_ASSERT(!atomic_load(&kv->stopped));
     int mrc = mdb_env_sync(l->env, 1);
     return mrc == MDB_SUCCESS ? TANDEM_OK : lmdb_error(l, mrc, "mdb_env_sync", diag);
 }
@@ -444,7 +487,8 @@ static int lmdb_sync(tandem_kv *kv, tandem_diag *diag)
 static int lmdb_set_map_size(tandem_kv *kv, uint64_t map_size_bytes, tandem_diag *diag)
 {
     lmdb_kv *l = lmdb_of(kv);
-    TANDEM_ASSERT(map_size_bytes > 0);
+    TANDEM_ASSERT(map_size_bytes > 0 && (uint64_t)(size_t)map_size_bytes == map_size_bytes);
+    TANDEM_ASSERT(atomic_load(&kv->txns_open) == 0); /* LMDB's rule for resizing */
     int mrc = mdb_env_set_mapsize(l->env, (size_t)map_size_bytes);
     return mrc == MDB_SUCCESS ? TANDEM_OK : lmdb_error(l, mrc, "mdb_env_set_mapsize", diag);
 }

@@ -46,6 +46,7 @@ typedef struct snap_writer {
 static int writer_flush(snap_writer *w, tandem_diag *diag)
 {
     TANDEM_ASSERT(w != NULL && w->len <= sizeof(w->buf));
+    TANDEM_ASSERT(w->fd >= 0 && w->ops != NULL);
     if (w->len == 0) {
         return TANDEM_OK;
     }
@@ -87,20 +88,28 @@ static int writer_put(snap_writer *w, const void *data, size_t len, tandem_diag 
 
 static int writer_u8(snap_writer *w, uint8_t v, tandem_diag *diag)
 {
-    return writer_put(w, &v, 1, diag);
+    TANDEM_ASSERT(w != NULL);
+    uint64_t before = w->off + w->len;
+    int rc = writer_put(w, &v, 1, diag);
+    TANDEM_ASSERT(rc != TANDEM_OK || w->off + w->len == before + 1);
+    return rc;
 }
 
 static int writer_u32(snap_writer *w, uint32_t v, tandem_diag *diag)
 {
+    TANDEM_ASSERT(w != NULL);
     uint8_t b[4];
     tandem_store_u32(b, v);
+    TANDEM_ASSERT(tandem_load_u32(b) == v);
     return writer_put(w, b, sizeof(b), diag);
 }
 
 static int writer_u64(snap_writer *w, uint64_t v, tandem_diag *diag)
 {
+    TANDEM_ASSERT(w != NULL);
     uint8_t b[8];
     tandem_store_u64(b, v);
+    TANDEM_ASSERT(tandem_load_u64(b) == v);
     return writer_put(w, b, sizeof(b), diag);
 }
 
@@ -156,6 +165,7 @@ static int write_table(snap_writer *w, tandem_kv_txn *txn, uint32_t table, uint6
 static int write_content(snap_writer *w, tandem_kv_txn *txn, tandem_diag *diag)
 {
     TANDEM_ASSERT(w != NULL && txn != NULL);
+    TANDEM_ASSERT(w->off == 0 && w->len == 0 && w->crc == 0);
     tandem_kv *kv = txn->kv;
     int rc = writer_put(w, SNAP_MAGIC, SNAP_MAGIC_BYTES, diag);
     if (rc == TANDEM_OK) {
@@ -167,6 +177,7 @@ static int write_content(snap_writer *w, tandem_kv_txn *txn, tandem_diag *diag)
     if (rc == TANDEM_OK) {
         rc = writer_u64(w, txn->applied_position, diag);
     }
+    TANDEM_ASSERT(rc != TANDEM_OK || w->off + w->len == SNAP_HEADER_BYTES);
     uint64_t entries = 0;
     for (uint32_t i = 0; rc == TANDEM_OK && i < kv->table_count; i++) {
         rc = write_table(w, txn, kv->table_order[i], &entries, diag);
@@ -187,16 +198,68 @@ static int write_content(snap_writer *w, tandem_kv_txn *txn, tandem_diag *diag)
     return rc;
 }
 
+/* Writes the whole file under its temp name and syncs it; the handle is
+ * closed whatever happens. */
+static int write_file(snap_writer *w, tandem_kv_txn *txn, tandem_diag *diag)
+{
+    TANDEM_ASSERT(w != NULL && w->path != NULL);
+    TANDEM_ASSERT(txn != NULL && !txn->write);
+    tandem_fileops *ops = w->ops;
+    int rc = ops->open(ops, w->path, TANDEM_OPEN_WRITE | TANDEM_OPEN_CREATE, &w->fd);
+    if (rc != TANDEM_OK) {
+        return tandem_diag_set(diag, rc, "create snapshot %s: %s", w->path, tandem_strerror(rc));
+    }
+    rc = ops->truncate(ops, w->fd, 0);
+    if (rc != TANDEM_OK) {
+        tandem_diag_set(diag, rc, "truncate snapshot %s: %s", w->path, tandem_strerror(rc));
+    } else {
+        rc = write_content(w, txn, diag);
+    }
+    if (rc == TANDEM_OK) {
+        rc = ops->sync(ops, w->fd);
+        if (rc != TANDEM_OK) {
+            tandem_diag_set(diag, rc, "sync snapshot %s: %s", w->path, tandem_strerror(rc));
+        }
+    }
+    int close_rc = ops->close(ops, w->fd);
+    if (rc == TANDEM_OK && close_rc != TANDEM_OK) {
+        rc = tandem_diag_set(diag, close_rc, "close snapshot %s: %s", w->path,
+                             tandem_strerror(close_rc));
+    }
+    TANDEM_ASSERT(rc != TANDEM_OK || w->len == 0); /* everything reached the file */
+    return rc;
+}
+
+/* Renames the synced temp file over the destination and syncs the
+ * directory, which makes the new name durable. */
+static int publish(tandem_fileops *ops, const char *tmp, const char *dest_path, tandem_diag *diag)
+{
+    TANDEM_ASSERT(ops != NULL && tmp != NULL && dest_path != NULL);
+    char parent[KV_PATH_MAX_BYTES];
+    int rc = tandem_path_parent(dest_path, parent, sizeof(parent));
+    TANDEM_ASSERT(rc == TANDEM_OK); /* the caller checked the length */
+    rc = ops->rename(ops, tmp, dest_path);
+    if (rc != TANDEM_OK) {
+        return tandem_diag_set(diag, rc, "rename snapshot %s to %s: %s", tmp, dest_path,
+                               tandem_strerror(rc));
+    }
+    rc = ops->sync_dir(ops, parent);
+    if (rc != TANDEM_OK) {
+        return tandem_diag_set(diag, rc, "sync directory %s of snapshot %s: %s", parent, dest_path,
+                               tandem_strerror(rc));
+    }
+    return TANDEM_OK;
+}
+
 int tandem_kv_snapshot(tandem_kv *kv, tandem_fileops *ops, const char *dest_path,
                        uint64_t *applied_position_out, tandem_diag *diag)
 {
     TANDEM_ASSERT(kv != NULL && ops != NULL && dest_path != NULL);
     char tmp[KV_PATH_MAX_BYTES];
-    char parent[KV_PATH_MAX_BYTES];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", dest_path) >= (int)sizeof(tmp) ||
-        tandem_path_parent(dest_path, parent, sizeof(parent)) != TANDEM_OK) {
+    if (strlen(dest_path) + sizeof(".tmp") > sizeof(tmp)) {
         return tandem_diag_set(diag, TANDEM_EINVAL, "snapshot path %s is too long", dest_path);
     }
+    snprintf(tmp, sizeof(tmp), "%s.tmp", dest_path);
     snap_writer *w = calloc(1, sizeof(*w));
     if (w == NULL) {
         return tandem_diag_set(diag, TANDEM_ENOMEM, "snapshot %s: no memory", dest_path);
@@ -208,48 +271,15 @@ int tandem_kv_snapshot(tandem_kv *kv, tandem_fileops *ops, const char *dest_path
     if (rc != TANDEM_OK) {
         goto out_free;
     }
-    rc = ops->open(ops, tmp, TANDEM_OPEN_WRITE | TANDEM_OPEN_CREATE, &w->fd);
-    if (rc != TANDEM_OK) {
-        tandem_diag_set(diag, rc, "create snapshot %s: %s", tmp, tandem_strerror(rc));
-        goto out_txn;
-    }
-    rc = ops->truncate(ops, w->fd, 0);
-    if (rc != TANDEM_OK) {
-        tandem_diag_set(diag, rc, "truncate snapshot %s: %s", tmp, tandem_strerror(rc));
-    } else {
-        rc = write_content(w, txn, diag);
-    }
+    rc = write_file(w, txn, diag);
     if (rc == TANDEM_OK) {
-        rc = ops->sync(ops, w->fd);
-        if (rc != TANDEM_OK) {
-            tandem_diag_set(diag, rc, "sync snapshot %s: %s", tmp, tandem_strerror(rc));
-        }
-    }
-    int close_rc = ops->close(ops, w->fd);
-    if (rc == TANDEM_OK && close_rc != TANDEM_OK) {
-        rc = tandem_diag_set(diag, close_rc, "close snapshot %s: %s", tmp,
-                             tandem_strerror(close_rc));
-    }
-    if (rc == TANDEM_OK) {
-        rc = ops->rename(ops, tmp, dest_path);
-        if (rc != TANDEM_OK) {
-            tandem_diag_set(diag, rc, "rename snapshot %s to %s: %s", tmp, dest_path,
-                            tandem_strerror(rc));
-        }
-    }
-    if (rc == TANDEM_OK) {
-        rc = ops->sync_dir(ops, parent);
-        if (rc != TANDEM_OK) {
-            tandem_diag_set(diag, rc, "sync directory %s of snapshot %s: %s", parent, dest_path,
-                            tandem_strerror(rc));
-        }
+        rc = publish(ops, tmp, dest_path, diag);
     }
     if (rc != TANDEM_OK) {
         (void)ops->unlink(ops, tmp); /* best effort: a leftover temp file is only overwritten */
     } else if (applied_position_out != NULL) {
         *applied_position_out = txn->applied_position;
     }
-out_txn:
     tandem_kv_abort(txn);
 out_free:
     free(w);
@@ -271,6 +301,7 @@ typedef struct snap_reader {
 
 static int reader_fill(snap_reader *r, tandem_diag *diag)
 {
+    TANDEM_ASSERT(r != NULL && r->fd >= 0);
     TANDEM_ASSERT(r->off < r->size);
     uint64_t left = r->size - r->off;
     size_t want = left < sizeof(r->buf) ? (size_t)left : sizeof(r->buf);
@@ -287,6 +318,7 @@ static int reader_fill(snap_reader *r, tandem_diag *diag)
     }
     r->buf_off = r->off;
     r->buf_len = got;
+    TANDEM_ASSERT(r->buf_len > 0 && r->buf_len <= sizeof(r->buf));
     return TANDEM_OK;
 }
 
@@ -315,6 +347,7 @@ static int reader_get(snap_reader *r, void *dst, size_t len, tandem_diag *diag)
         len -= n;
         r->off += n;
     }
+    TANDEM_ASSERT(r->off <= r->size);
     return TANDEM_OK;
 }
 
@@ -393,6 +426,8 @@ typedef struct snap_sink {
 
 static int sink_table(snap_reader *r, snap_sink *s, const char *name, tandem_diag *diag)
 {
+    TANDEM_ASSERT(r != NULL && s != NULL);
+    TANDEM_ASSERT(kv_table_name_valid(name, strlen(name)));
     if (s->txn == NULL) {
         return TANDEM_OK;
     }
@@ -410,6 +445,8 @@ static int sink_table(snap_reader *r, snap_sink *s, const char *name, tandem_dia
 
 static int parse_table(snap_reader *r, snap_sink *s, char *prev_name, tandem_diag *diag)
 {
+    TANDEM_ASSERT(r != NULL && s != NULL && prev_name != NULL);
+    TANDEM_ASSERT(r->off > SNAP_HEADER_BYTES); /* just past the tag */
     uint64_t at = r->off - 1;
     uint8_t len = 0;
     char name[TANDEM_KV_TABLE_NAME_MAX_BYTES + 1];
@@ -440,6 +477,8 @@ static int parse_table(snap_reader *r, snap_sink *s, char *prev_name, tandem_dia
 static int parse_entry(snap_reader *r, snap_sink *s, tandem_buf *prev_key, tandem_buf *entry,
                        tandem_diag *diag)
 {
+    TANDEM_ASSERT(r != NULL && s != NULL && prev_key != NULL && entry != NULL);
+    TANDEM_ASSERT(r->off > SNAP_HEADER_BYTES);
     uint64_t at = r->off - 1;
     uint8_t lens[8];
     int rc = reader_get(r, lens, sizeof(lens), diag);
@@ -556,6 +595,7 @@ static int read_snapshot(tandem_fileops *ops, const char *path, snap_sink *s, sn
     if (rc == TANDEM_OK) {
         rc = parse_records(r, h, s, diag);
     }
+    TANDEM_ASSERT(rc != TANDEM_OK || r->off == r->size); /* every byte was accounted for */
     ops->close(ops, r->fd);
     free(r);
     return rc;
@@ -564,9 +604,11 @@ static int read_snapshot(tandem_fileops *ops, const char *path, snap_sink *s, sn
 int tandem_kv_snapshot_verify(tandem_fileops *ops, const char *path, uint64_t *applied_position_out,
                               tandem_diag *diag)
 {
+    TANDEM_ASSERT(ops != NULL && path != NULL);
     snap_sink sink = {NULL, -1};
     snap_header h;
     int rc = read_snapshot(ops, path, &sink, &h, diag);
+    TANDEM_ASSERT(rc != TANDEM_OK || (h.version >= 1 && h.version <= SNAP_VERSION));
     if (rc == TANDEM_OK && applied_position_out != NULL) {
         *applied_position_out = h.applied_position;
     }
@@ -576,8 +618,14 @@ int tandem_kv_snapshot_verify(tandem_fileops *ops, const char *path, uint64_t *a
 int tandem_kv_restore(tandem_kv *kv, tandem_fileops *ops, const char *path, tandem_diag *diag)
 {
     TANDEM_ASSERT(kv != NULL && ops != NULL && path != NULL);
+    /* Checksum and structure first, so damage is reported as damage (not
+     * as whatever the loading trips over first) and costs no transaction. */
+    int rc = tandem_kv_snapshot_verify(ops, path, NULL, diag);
+    if (rc != TANDEM_OK) {
+        return rc;
+    }
     tandem_kv_txn *txn = NULL;
-    int rc = tandem_kv_begin_write(kv, &txn, diag);
+    rc = tandem_kv_begin_write(kv, &txn, diag);
     if (rc != TANDEM_OK) {
         return rc;
     }
@@ -585,9 +633,9 @@ int tandem_kv_restore(tandem_kv *kv, tandem_fileops *ops, const char *path, tand
     for (uint32_t i = 0; rc == TANDEM_OK && i < kv->table_count; i++) {
         rc = tandem_kv_clear(txn, i, diag);
     }
-    /* The whole file's checksum is checked before the first entry is
-     * loaded; a structural error later aborts the transaction. Either way a
-     * bad file leaves the state as it was. */
+    /* Read again with the checksum checked again: the file may have
+     * changed since. Any error aborts the transaction, so a bad file
+     * leaves the state as it was. */
     snap_sink sink = {txn, -1};
     snap_header h;
     if (rc == TANDEM_OK) {

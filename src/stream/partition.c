@@ -11,7 +11,38 @@
 
 #define PARTITION_APPLY_ENTRIES_DEFAULT 1024u
 
-static const char *const default_tables[] = {"partition"};
+static const char *const default_tables[] = {TANDEM_PARTITION_TABLE_NAME};
+static const char last_position_key[] = "last_position";
+
+int tandem_partition_last_position(tandem_kv_txn *txn, uint64_t *out, tandem_diag *diag)
+{
+    TANDEM_ASSERT(txn != NULL && out != NULL);
+    tandem_kv_val v;
+    int rc = tandem_kv_get(txn, TANDEM_PARTITION_TABLE, last_position_key,
+                           sizeof(last_position_key) - 1, &v, diag);
+    if (rc == TANDEM_ENOENT) {
+        *out = 0;
+        return TANDEM_OK;
+    }
+    if (rc != TANDEM_OK) {
+        return rc;
+    }
+    if (v.len != 8) {
+        return tandem_diag_set(diag, TANDEM_ECORRUPT,
+                               "state table partition: last_position has %zu bytes, not 8", v.len);
+    }
+    *out = tandem_load_u64(v.data);
+    return TANDEM_OK;
+}
+
+int tandem_partition_set_last_position(tandem_kv_txn *txn, uint64_t position, tandem_diag *diag)
+{
+    TANDEM_ASSERT(txn != NULL);
+    uint8_t value[8];
+    tandem_store_u64(value, position);
+    return tandem_kv_put(txn, TANDEM_PARTITION_TABLE, last_position_key,
+                         sizeof(last_position_key) - 1, value, sizeof(value), diag);
+}
 
 struct tandem_partition {
     tandem_partition_options opts; /* private: strings point into the copies below */
@@ -129,6 +160,8 @@ int tandem_partition_open(const tandem_partition_options *opts, tandem_partition
     TANDEM_ASSERT(opts != NULL && out != NULL);
     TANDEM_ASSERT(opts->ops != NULL && opts->rand != NULL);
     TANDEM_ASSERT(opts->data_root != NULL && opts->cluster_name != NULL);
+    TANDEM_ASSERT(opts->table_count >= 1 &&
+                  strcmp(opts->table_names[0], TANDEM_PARTITION_TABLE_NAME) == 0);
     int rc = TANDEM_ENOMEM;
     tandem_partition *p = calloc(1, sizeof(*p));
     if (p == NULL) {
@@ -302,6 +335,51 @@ int tandem_partition_apply(tandem_partition *p, tandem_diag *diag)
         }
     }
     return TANDEM_OK;
+}
+
+int tandem_partition_round_begin(tandem_partition *p, tandem_kv_txn **txn, tandem_diag *diag)
+{
+    TANDEM_ASSERT(p != NULL && txn != NULL);
+    if (p->stopped) {
+        return tandem_diag_set(diag, TANDEM_ESTOPPED, "partition %u is stopped",
+                               p->opts.partition_id);
+    }
+    /* a round starts from a state that has applied everything committed */
+    int rc = tandem_partition_apply(p, diag);
+    if (rc != TANDEM_OK) {
+        return rc;
+    }
+    TANDEM_ASSERT(p->applied_index == tandem_journal_last_index(p->journal));
+    return tandem_kv_begin_write(p->kv, txn, diag);
+}
+
+int tandem_partition_round_commit(tandem_partition *p, tandem_kv_txn *txn, tandem_diag *diag)
+{
+    TANDEM_ASSERT(p != NULL && txn != NULL);
+    TANDEM_ASSERT(tandem_kv_txn_applied_position(txn) == p->applied_index);
+    int rc = tandem_partition_flush(p, diag);
+    if (rc != TANDEM_OK) {
+        tandem_kv_abort(txn);
+        return rc;
+    }
+    uint64_t last = tandem_journal_last_index(p->journal);
+    TANDEM_ASSERT(p->commit_index == last);
+    rc = tandem_kv_commit(txn, last, diag);
+    if (rc != TANDEM_OK) {
+        p->stopped = true;
+        logf_partition(p, TANDEM_LOG_ERROR, "state commit failed, partition stopped",
+                       tandem_diag_text(diag != NULL ? diag : &(tandem_diag){rc, ""}));
+        return rc;
+    }
+    p->applied_index = last;
+    return TANDEM_OK;
+}
+
+void tandem_partition_round_abort(tandem_partition *p, tandem_kv_txn *txn)
+{
+    TANDEM_ASSERT(p != NULL);
+    TANDEM_ASSERT(tandem_journal_last_index(p->journal) == p->applied_index);
+    tandem_kv_abort(txn);
 }
 
 uint64_t tandem_partition_id(const tandem_partition *p)

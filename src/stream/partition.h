@@ -52,7 +52,8 @@ typedef struct tandem_partition_options {
     uint32_t partition_id;
     tandem_journal_options journal;
     uint64_t state_map_size_bytes;
-    /* State tables (the engine's); copied. Default: one table, "partition". */
+    /* State tables, the first being TANDEM_PARTITION_TABLE_NAME; copied.
+     * Default: that one table. */
     const char *const *table_names;
     uint32_t table_count;
     /* Keep the state in memory instead of LMDB (tests, simulator): it is
@@ -65,6 +66,18 @@ typedef struct tandem_partition_options {
 } tandem_partition_options;
 
 typedef struct tandem_partition tandem_partition;
+
+/*
+ * Table 0 of every partition's state is the partition's own ("partition"):
+ * it keeps the position of the last record written, so a restarted leader
+ * numbers on from there. Other modules' tables (the engine's) follow it.
+ */
+#define TANDEM_PARTITION_TABLE      0u
+#define TANDEM_PARTITION_TABLE_NAME "partition"
+
+/* The last record position in the state (0 before the first record). */
+int tandem_partition_last_position(tandem_kv_txn *txn, uint64_t *out, tandem_diag *diag);
+int tandem_partition_set_last_position(tandem_kv_txn *txn, uint64_t position, tandem_diag *diag);
 
 /* Fills in defaults for everything but the identity fields and paths. */
 void tandem_partition_options_default(tandem_partition_options *opts);
@@ -94,6 +107,21 @@ int tandem_partition_flush(tandem_partition *p, tandem_diag *diag);
 /* Applies committed entries after the applied position, in transactions of
  * at most apply_entries_max entries, each committed with its position. */
 int tandem_partition_apply(tandem_partition *p, tandem_diag *diag);
+
+/*
+ * Leader rounds. The write transaction of a round holds the effects of every
+ * command processed in it — with one replica, this open transaction is the
+ * in-memory overlay of DESIGN §2: later commands of the round see earlier
+ * ones, nothing is visible to readers or durable until the round commits.
+ * round_commit makes the round's appended entries durable (one fsync) and
+ * then commits the transaction with the applied position set to the last of
+ * them, so the state never runs ahead of the journal. A failure of either
+ * stops the partition. round_abort discards the transaction (nothing of the
+ * round may have been appended then).
+ */
+int tandem_partition_round_begin(tandem_partition *p, tandem_kv_txn **txn, tandem_diag *diag);
+int tandem_partition_round_commit(tandem_partition *p, tandem_kv_txn *txn, tandem_diag *diag);
+void tandem_partition_round_abort(tandem_partition *p, tandem_kv_txn *txn);
 
 uint64_t tandem_partition_id(const tandem_partition *p);
 uint64_t tandem_partition_commit_index(const tandem_partition *p);

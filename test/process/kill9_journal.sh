@@ -9,25 +9,7 @@ source "$(dirname "$0")/lib.sh"
 ROUNDS=${KILL9_ROUNDS:-3}
 WRITERS=4
 MPORT=$(free_port)
-cat >"$WORK/tandem.yaml" <<YAML
-cluster:
-  clusterName: kill9test
-data:
-  directory: $WORK/data
-  logSegmentSize: 256KiB
-  entrySizeMax: 64KiB
-network:
-  internalApi:
-    port: $(free_port)
-api:
-  rest:
-    port: $(free_port)
-  grpc:
-    port: $(free_port)
-management:
-  port: $MPORT
-  journalProbe: true
-YAML
+write_config "$WORK/tandem.yaml" kill9test "$MPORT" "logSegmentSize: 256KiB" "entrySizeMax: 64KiB"
 BASE=http://127.0.0.1:$MPORT
 
 writer() { # $1 writer id, $2 round; appends until the broker dies

@@ -79,3 +79,28 @@ stop_broker() {
   BROKER_PID=""
   [ "$status" -eq 0 ] || fail "broker exited with status $status after SIGTERM"
 }
+
+# Writes a single-broker configuration: $1 file, $2 cluster name, $3
+# management port; further arguments are extra lines for the data: section.
+write_config() {
+  local file=$1 cluster=$2 mport=$3
+  shift 3
+  {
+    printf 'cluster:\n  clusterName: %s\n' "$cluster"
+    printf 'data:\n  directory: %s\n' "$WORK/data"
+    local line
+    for line in "$@"; do printf '  %s\n' "$line"; done
+    printf 'network:\n  internalApi:\n    port: %s\n' "$(free_port)"
+    printf 'api:\n  rest:\n    port: %s\n  grpc:\n    port: %s\n' "$(free_port)" "$(free_port)"
+    printf 'management:\n  port: %s\n  journalProbe: true\n' "$mport"
+  } >"$file"
+}
+
+# Runs a command to completion with output in $WORK/$1.log and sets STATUS to
+# its exit status (the tests check failures on purpose).
+run_status() {
+  local name=$1
+  shift
+  STATUS=0
+  "$@" >"$WORK/$name.log" 2>&1 || STATUS=$?
+}

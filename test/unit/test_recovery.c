@@ -22,7 +22,8 @@
 #include "stream/partition.h"
 #include "test.h"
 
-static const char *const tables[] = {"entries", "totals"};
+static const char *const tables[] = {TANDEM_PARTITION_TABLE_NAME, "entries", "totals"};
+enum { T_ENTRIES = 1, T_TOTALS = 2 };
 
 typedef struct crash_plan {
     uint64_t apply_call;  /* _exit inside the nth apply call (0 = never) */
@@ -45,13 +46,13 @@ static int apply_entry(void *arg, tandem_kv_txn *txn, const tandem_journal_entry
     if (plan.apply_call != 0 && ++plan.apply_calls == plan.apply_call) {
         _exit(0); /* mid-transaction: nothing of it is committed */
     }
-    int rc = tandem_kv_put(txn, 0, payload, 12, payload, entry->payload_size_bytes, diag);
+    int rc = tandem_kv_put(txn, T_ENTRIES, payload, 12, payload, entry->payload_size_bytes, diag);
     if (rc != TANDEM_OK) {
         return rc;
     }
     uint64_t total = 0;
     tandem_kv_val v;
-    rc = tandem_kv_get(txn, 1, "total", 5, &v, diag);
+    rc = tandem_kv_get(txn, T_TOTALS, "total", 5, &v, diag);
     if (rc == TANDEM_OK) {
         CHECK(v.len == sizeof(total));
         memcpy(&total, v.data, sizeof(total));
@@ -59,7 +60,7 @@ static int apply_entry(void *arg, tandem_kv_txn *txn, const tandem_journal_entry
         return rc;
     }
     total = total * 31 + entry->payload_size_bytes + entry->index;
-    return tandem_kv_put(txn, 1, "total", 5, &total, sizeof(total), diag);
+    return tandem_kv_put(txn, T_TOTALS, "total", 5, &total, sizeof(total), diag);
 }
 
 static void partition_options(tandem_partition_options *o, const char *root)
@@ -73,7 +74,7 @@ static void partition_options(tandem_partition_options *o, const char *root)
     o->state_map_size_bytes = 64u << 20;
     o->apply_entries_max = 7; /* several state transactions per apply */
     o->table_names = tables;
-    o->table_count = 2;
+    o->table_count = 3;
     o->apply = apply_entry;
 }
 
@@ -122,7 +123,7 @@ static void clean_digest(const char *root, uint64_t out[2], uint64_t *last_out)
     tandem_diag d = {0};
     tandem_journal *j = NULL;
     CHECK_OK(tandem_journal_open(tandem_fileops_posix(), dir, NULL, &j, &d));
-    tandem_kv_options kopts = {tables, 2, 0};
+    tandem_kv_options kopts = {tables, 3, 0};
     tandem_kv *kv = NULL;
     CHECK_OK(tandem_kv_open_mem(&kopts, &kv, &d));
     tandem_kv_txn *txn = NULL;
@@ -167,7 +168,7 @@ static void check_round(const char *root, const acked_range *ranges, size_t rang
             char key[16];
             snprintf(key, sizeof(key), "seq%09llu", (unsigned long long)seq);
             tandem_kv_val v;
-            CHECK_MSG(tandem_kv_get(txn, 0, key, 12, &v, &d) == TANDEM_OK,
+            CHECK_MSG(tandem_kv_get(txn, T_ENTRIES, key, 12, &v, &d) == TANDEM_OK,
                       "flushed entry %s missing after recovery", key);
         }
     }
