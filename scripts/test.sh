@@ -30,6 +30,8 @@ for f in build-fuzz/fuzz_*; do
   rm -rf "$work" "$work.log"
 done
 
+echo "== FEEL differential test against feelin"; node test/e2e/feel/run.mjs build/tandemctl
+
 echo "== process tests"
 for t in test/process/*.sh; do
   [ "$(basename "$t")" = lib.sh ] && continue

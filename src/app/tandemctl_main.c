@@ -9,18 +9,22 @@
  *   tandemctl state digest DIR      digest of a partition folder's state (broker
  *                                   stopped) and of a replay of its whole journal
  *                                   into a fresh state; exit 0 when equal.
+ *   tandemctl feel EXPR [--vars JSON] [--now DATE-TIME] [--tree]
+ *                                   evaluate a FEEL expression, print JSON.
  *   tandemctl version
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "app/broker_int.h"
+#include "app/feel_cmd.h"
 #include "app/inspect.h"
 
 static int usage(FILE *out)
 {
     fprintf(out, "usage: tandemctl journal inspect DIR\n"
                  "       tandemctl state digest DIR\n"
+                 "       tandemctl feel EXPRESSION [--vars JSON] [--now DATE-TIME] [--tree]\n"
                  "       tandemctl version\n");
     return out == stderr ? 2 : 0;
 }
@@ -39,6 +43,9 @@ int main(int argc, char **argv)
     }
     if (argc == 4 && strcmp(argv[1], "state") == 0 && strcmp(argv[2], "digest") == 0) {
         return broker_state_digests(argv[3], stdout, stderr);
+    }
+    if (argc >= 2 && strcmp(argv[1], "feel") == 0) {
+        return tandem_feel_cmd(argc - 2, argv + 2, stdout, stderr);
     }
     return usage(stderr);
 }
