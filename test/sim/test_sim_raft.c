@@ -1,0 +1,171 @@
+/*
+ * Simulation of the Raft core under faults: each case runs a scenario over
+ * many seeds (TANDEM_TEST_SEED, TANDEM_TEST_SEED+1, ...; the count scales
+ * with TANDEM_TEST_ITERATIONS), then the regression seeds, and requires every
+ * fault class the scenario is about to have fired a stated minimum number of
+ * times. A failing seed prints the command that replays it alone.
+ */
+#include "sim.h"
+#include "raft/raft.h"
+#include "test.h"
+
+typedef struct scenario {
+    const char *name;
+    void (*setup)(sim_options *o);
+    uint64_t seeds;                       /* per default run */
+    uint64_t min_faults[SIM_FAULT_COUNT]; /* per default run */
+} scenario;
+
+/* Seeds that once failed; every one runs in every scenario. */
+static const uint64_t regression_seeds[] = {1, 2, 3};
+
+static void report(const char *name, const uint64_t *faults)
+{
+    fprintf(stderr, "%s faults:", name);
+    for (int f = 0; f < SIM_FAULT_COUNT; f++) {
+        fprintf(stderr, " %s=%llu", sim_fault_name(f), (unsigned long long)faults[f]);
+    }
+    fprintf(stderr, "\n");
+}
+
+static void run_one(const scenario *sc, uint64_t seed, uint64_t *totals, const char *case_name)
+{
+    sim_options o;
+    sim_options_default(&o, seed);
+    sc->setup(&o);
+    sim_result res;
+    CHECK_OK(sim_run(&o, &res));
+    for (int f = 0; f < SIM_FAULT_COUNT; f++) {
+        totals[f] += res.faults[f];
+    }
+    if (res.failed) {
+        report(sc->name, res.faults);
+        tandem_test_fail(__FILE__, __LINE__,
+                         "seed %llu: %s\nreplay: TANDEM_TEST_SEED=%llu TANDEM_TEST_ITERATIONS=1 "
+                         "./build/test_sim_raft %s",
+                         (unsigned long long)seed, res.message, (unsigned long long)seed,
+                         case_name);
+    }
+    CHECK(res.committed > 1);
+}
+
+static void run_scenario(const scenario *sc, const char *case_name)
+{
+    uint64_t base = test_seed();
+    uint64_t n = test_iterations(sc->seeds);
+    uint64_t totals[SIM_FAULT_COUNT] = {0};
+    for (uint64_t i = 0; i < n; i++) {
+        run_one(sc, base + i, totals, case_name);
+    }
+    if (n >= sc->seeds) {
+        for (size_t i = 0; i < sizeof(regression_seeds) / sizeof(regression_seeds[0]); i++) {
+            run_one(sc, regression_seeds[i], totals, case_name);
+        }
+    }
+    report(sc->name, totals);
+    for (int f = 0; f < SIM_FAULT_COUNT; f++) {
+        uint64_t min = sc->min_faults[f] * n / sc->seeds;
+        CHECK_MSG(totals[f] >= min, "%s: fault %s fired %llu times, at least %llu expected",
+                  sc->name, sim_fault_name(f), (unsigned long long)totals[f],
+                  (unsigned long long)min);
+    }
+}
+
+static void setup_calm(sim_options *o)
+{
+    o->replicas = 3;
+    o->voters = 3;
+}
+
+static void setup_network(sim_options *o)
+{
+    o->replicas = 5;
+    o->voters = 5;
+    o->drop_per_mille = 50;
+    o->duplicate_per_mille = 30;
+    o->delay_max_ms = 20;
+    o->partition_every_ms = 300;
+}
+
+static void setup_crashes(sim_options *o)
+{
+    o->replicas = 3;
+    o->voters = 3;
+    o->crash_every_ms = 150;
+    o->drop_per_mille = 10;
+}
+
+static void setup_disk(sim_options *o)
+{
+    o->replicas = 3;
+    o->voters = 3;
+    o->eio_every_ms = 300;
+    o->enospc_every_ms = 300;
+    o->crash_every_ms = 600;
+}
+
+static void setup_membership(sim_options *o)
+{
+    o->replicas = 5;
+    o->voters = 3;
+    o->membership_every_ms = 60;
+    o->transfer_every_ms = 400;
+    o->crash_every_ms = 500;
+    o->drop_per_mille = 20;
+    o->partition_every_ms = 800;
+}
+
+static const scenario calm = {"calm", setup_calm, 20, {[SIM_ELECTION] = 20}};
+static const scenario network = {"network",
+                                 setup_network,
+                                 120,
+                                 {[SIM_DROP] = 1000,
+                                  [SIM_DUPLICATE] = 500,
+                                  [SIM_REORDER] = 1000,
+                                  [SIM_PARTITION] = 100,
+                                  [SIM_ONE_WAY] = 100,
+                                  [SIM_ELECTION] = 120}};
+static const scenario crashes = {
+    "crashes",
+    setup_crashes,
+    150,
+    {[SIM_CRASH] = 1000, [SIM_TORN_WRITE] = 50, [SIM_LOST_WRITE] = 200, [SIM_ELECTION] = 300}};
+static const scenario disk = {
+    "disk", setup_disk, 100, {[SIM_EIO] = 200, [SIM_ENOSPC] = 200, [SIM_CRASH] = 500}};
+static const scenario members = {
+    "membership",
+    setup_membership,
+    120,
+    {[SIM_CONF_CHANGE] = 500, [SIM_TRANSFER] = 100, [SIM_CRASH] = 300, [SIM_ELECTION] = 200}};
+
+static void test_calm(void)
+{
+    run_scenario(&calm, "calm");
+}
+
+static void test_network(void)
+{
+    run_scenario(&network, "network");
+}
+
+static void test_crashes(void)
+{
+    run_scenario(&crashes, "crashes");
+}
+
+static void test_disk(void)
+{
+    run_scenario(&disk, "disk");
+}
+
+static void test_membership(void)
+{
+    run_scenario(&members, "membership");
+}
+
+static const tandem_test cases[] = {
+    {"calm", test_calm}, {"network", test_network},       {"crashes", test_crashes},
+    {"disk", test_disk}, {"membership", test_membership}, {NULL, NULL},
+};
+
+TANDEM_TEST_MAIN(cases)
