@@ -16,8 +16,10 @@
  * replica restarts, and a last proposal must commit (liveness).
  *
  * Messages go through the real wire codec (encode at send, decode at
- * delivery). The first violation stops the run; sim_run returns it in the
- * result (never aborts), so tests can also prove that planted bugs are found.
+ * delivery). A replica that loses power also loses each message it sent
+ * that is still in flight with probability 1/2 (unsent socket buffers). The first violation stops
+ * the run; sim_run returns it in the result (never aborts), so tests can also prove that planted
+ * bugs are found.
  */
 #ifndef TANDEM_SIM_H
 #define TANDEM_SIM_H
@@ -55,13 +57,20 @@ typedef struct sim_options {
     uint32_t delay_max_ms;
     uint32_t drop_per_mille;
     uint32_t duplicate_per_mille;
-    uint32_t partition_every_ms;  /* mean time between partitions (0: none) */
-    uint32_t crash_every_ms;      /* mean time between crashes (0: none) */
+    uint32_t partition_every_ms;           /* mean time between partitions (0: none) */
+    uint32_t partition_max_ms;             /* a partition lasts 10..max ms */
+    uint32_t crash_every_ms;               /* mean time between crashes (0: none) */
+    uint32_t crash_after_vote_per_mille;   /* crash after a term/vote write, or on winning */
+    uint32_t crash_after_commit_per_mille; /* a leader crashes as its commit index advances */
+    uint32_t restart_min_ms;               /* a crashed replica restarts after [min, max] */
+    uint32_t restart_max_ms;
     uint32_t eio_every_ms;        /* mean time between fsync failures (0: none) */
     uint32_t enospc_every_ms;     /* mean time between write failures (0: none) */
     uint32_t transfer_every_ms;   /* mean time between leadership transfers (0: none) */
     uint32_t membership_every_ms; /* mean time between membership changes (0: none) */
     uint32_t propose_every_ms;    /* mean time between proposals */
+    uint32_t batch_entries;       /* core option: entries per AppendEntries */
+    uint32_t window_messages;     /* core option: AppendEntries in flight per follower */
     uint32_t bugs;                /* TANDEM_RAFT_BUG_* planted in every replica */
 } sim_options;
 

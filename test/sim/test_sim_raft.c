@@ -92,6 +92,8 @@ static void setup_crashes(sim_options *o)
     o->replicas = 3;
     o->voters = 3;
     o->crash_every_ms = 150;
+    o->crash_after_vote_per_mille = 50;
+    o->crash_after_commit_per_mille = 20;
     o->drop_per_mille = 10;
 }
 

@@ -45,10 +45,16 @@ void sim_options_default(sim_options *o, uint64_t seed)
     o->delay_min_ms = 1;
     o->delay_max_ms = 8;
     o->propose_every_ms = 10;
+    o->partition_max_ms = 450;
+    o->restart_min_ms = 20;
+    o->restart_max_ms = 220;
+    o->batch_entries = 16;
+    o->window_messages = 8;
 }
 
 typedef struct sim_msg {
     uint64_t at_ms;
+    uint32_t from;
     uint32_t to;
     uint8_t *bytes;
     size_t len;
@@ -67,6 +73,7 @@ typedef struct sim_replica {
     uint64_t applied;
     uint64_t hash;
     uint64_t checked_commit;
+    bool was_leader;
     uint64_t last_deliver_ms[SIM_REPLICAS_MAX]; /* per incoming link, for reorder counting */
 } sim_replica;
 
@@ -160,8 +167,20 @@ static void crash(sim *s, sim_replica *r)
     r->journal = NULL;
     tandem_faultfs_crash(r->fs, false);
     r->up = false;
+    uint32_t idx = (uint32_t)(r->id - 1);
+    size_t keep = 0;
+    for (size_t i = 0; i < s->n_msgs; i++) {
+        if (s->msgs[i].from == idx && rnd(s, 2) == 0) {
+            free(s->msgs[i].bytes);
+            s->res->faults[SIM_DROP]++;
+        } else {
+            s->msgs[keep++] = s->msgs[i];
+        }
+    }
+    s->n_msgs = keep;
     r->flush_pending = false;
-    r->restart_at_ms = s->now_ms + 20 + rnd(s, 200);
+    r->restart_at_ms =
+        s->now_ms + s->o->restart_min_ms + rnd(s, s->o->restart_max_ms - s->o->restart_min_ms + 1);
     s->res->faults[SIM_CRASH]++;
 }
 
@@ -193,8 +212,8 @@ static int start(sim *s, sim_replica *r)
     }
     tandem_raft_options ro;
     tandem_raft_options_default(&ro, r->id, &r->rand.base);
-    ro.window_messages = 8;
-    ro.batch_entries = 16;
+    ro.window_messages = s->o->window_messages;
+    ro.batch_entries = s->o->batch_entries;
     ro.bugs = s->o->bugs;
     rc = tandem_raft_new(&ro, &r->raft, &d);
     tandem_journal_meta meta = tandem_journal_meta_get(r->journal);
@@ -215,6 +234,7 @@ static int start(sim *s, sim_replica *r)
         return rc;
     }
     r->up = true;
+    r->was_leader = false;
     r->applied = 0;
     r->hash = 0;
     r->checked_commit = 0;
@@ -252,7 +272,8 @@ static int create_replica(sim *s, uint32_t i, const tandem_raft_config *boot)
 
 /* ---- network ---- */
 
-static void send_bytes(sim *s, uint32_t to, const uint8_t *bytes, size_t len, uint64_t at_ms)
+static void send_bytes(sim *s, uint32_t from, uint32_t to, const uint8_t *bytes, size_t len,
+                       uint64_t at_ms)
 {
     if (s->n_msgs >= MESSAGES_MAX) {
         s->res->faults[SIM_DROP]++;
@@ -263,7 +284,7 @@ static void send_bytes(sim *s, uint32_t to, const uint8_t *bytes, size_t len, ui
         return;
     }
     memcpy(copy, bytes, len);
-    s->msgs[s->n_msgs++] = (sim_msg){at_ms, to, copy, len};
+    s->msgs[s->n_msgs++] = (sim_msg){at_ms, from, to, copy, len};
 }
 
 static void net_send(sim *s, uint32_t from, const tandem_raft_message *m)
@@ -295,7 +316,7 @@ static void net_send(sim *s, uint32_t from, const tandem_raft_message *m)
         } else {
             dst->last_deliver_ms[from] = at;
         }
-        send_bytes(s, to, s->buf.data, s->buf.len, at);
+        send_bytes(s, from, to, s->buf.data, s->buf.len, at);
     }
 }
 
@@ -456,6 +477,17 @@ static void handle_ready(sim *s, uint32_t idx)
                      (unsigned long long)(u.entries_first_index + i));
             }
         }
+        bool elected = u.role == TANDEM_RAFT_LEADER && !r->was_leader;
+        r->was_leader = u.role == TANDEM_RAFT_LEADER;
+        if (rc == 0 && (u.hard_state_changed || elected) && s->faults_on &&
+            rnd(s, 1000) < s->o->crash_after_vote_per_mille) {
+            if (elected) {
+                check_leader(s, r);
+            }
+            tandem_raft_advance(r->raft);
+            crash(s, r); /* written, not synced; the answers are out or lost with it */
+            return;
+        }
         if (rc == 0 && u.n_entries > 0 && !r->flush_pending) {
             r->flush_pending = true;
             r->flush_at_ms = s->now_ms + 1 + rnd(s, 8);
@@ -465,6 +497,12 @@ static void handle_ready(sim *s, uint32_t idx)
         }
         if (rc == 0 && u.commit_index > r->applied) {
             check_commit_and_apply(s, r, u.commit_index);
+            if (u.role == TANDEM_RAFT_LEADER && s->faults_on &&
+                rnd(s, 1000) < s->o->crash_after_commit_per_mille) {
+                tandem_raft_advance(r->raft);
+                crash(s, r);
+                return;
+            }
         }
         tandem_raft_advance(r->raft);
         if (rc != 0) {
@@ -491,6 +529,10 @@ static void deliver(sim *s, sim_msg *m)
 {
     sim_replica *r = &s->rep[m->to];
     if (!r->up) {
+        return;
+    }
+    if (s->blocked[m->from][m->to]) {
+        s->res->faults[SIM_DROP]++; /* the link was cut while it was in flight */
         return;
     }
     tandem_raft_message msg;
@@ -542,10 +584,23 @@ static void partition(sim *s)
     if (n < 2) {
         return;
     }
-    if (rnd(s, 2) == 0) {
+    uint64_t kind = rnd(s, 3);
+    if (kind == 0) {
         for (uint32_t b = 0; b < n; b++) {
             if (b != a) {
                 s->blocked[a][b] = s->blocked[b][a] = true;
+            }
+        }
+        s->res->faults[SIM_PARTITION]++;
+    } else if (kind == 1) {
+        /* split into two random sides */
+        bool side[SIM_REPLICAS_MAX];
+        for (uint32_t b = 0; b < n; b++) {
+            side[b] = rnd(s, 2) == 0;
+        }
+        for (uint32_t x = 0; x < n; x++) {
+            for (uint32_t y = 0; y < n; y++) {
+                s->blocked[x][y] |= side[x] != side[y];
             }
         }
         s->res->faults[SIM_PARTITION]++;
@@ -554,7 +609,7 @@ static void partition(sim *s)
         s->blocked[a][b] = true;
         s->res->faults[SIM_ONE_WAY]++;
     }
-    s->heal_at_ms = s->now_ms + 50 + rnd(s, 400);
+    s->heal_at_ms = s->now_ms + 10 + rnd(s, s->o->partition_max_ms);
 }
 
 static void heal(sim *s)
@@ -746,7 +801,8 @@ static void destroy(sim *s)
 int sim_run(const sim_options *o, sim_result *res)
 {
     if (o->replicas == 0 || o->replicas > SIM_REPLICAS_MAX || o->voters == 0 ||
-        o->voters > o->replicas || o->delay_max_ms < o->delay_min_ms) {
+        o->voters > o->replicas || o->delay_max_ms < o->delay_min_ms ||
+        o->restart_max_ms < o->restart_min_ms) {
         return TANDEM_EINVAL;
     }
     memset(res, 0, sizeof(*res));
