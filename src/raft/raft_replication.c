@@ -210,6 +210,9 @@ void raft_recv_append_resp(tandem_raft *r, const tandem_raft_message *m)
     }
     p->recent_active = true;
     if (m->flags & TANDEM_RAFT_FLAG_REJECT) {
+        if (m->index > raft_last_index(r)) {
+            return; /* we never sent that previous index: a confused peer */
+        }
         if (m->index <= p->match || (p->state == RAFT_PROBE && m->index + 1 != p->next)) {
             return; /* stale */
         }
