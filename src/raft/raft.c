@@ -81,6 +81,8 @@ void tandem_raft_free(tandem_raft *r)
         return;
     }
     raft_log_free(r);
+    free(r->chunk);
+    tandem_buf_free(&r->snap_conf_bytes);
     free(r->progress);
     free(r->out);
     free(r);
@@ -111,7 +113,7 @@ void raft_reset_election_timeout(tandem_raft *r)
 void raft_send(tandem_raft *r, const raft_msg *m)
 {
     TANDEM_ASSERT(m->to != r->opts.id);
-    TANDEM_ASSERT(m->type >= TANDEM_RAFT_MSG_APPEND && m->type <= TANDEM_RAFT_MSG_TIMEOUT_NOW);
+    TANDEM_ASSERT(m->type >= TANDEM_RAFT_MSG_APPEND && m->type <= TANDEM_RAFT_MSG_SNAPSHOT_RESP);
     if (r->out_len == r->out_cap) {
         size_t cap = r->out_cap ? r->out_cap * 2 : 32;
         if (r->out_len >= TANDEM_RAFT_OUTBOX_MESSAGES_MAX) {
@@ -166,8 +168,12 @@ int tandem_raft_load_done(tandem_raft *r, uint64_t commit_index, tandem_diag *di
     TANDEM_ASSERT(!r->loaded);
     uint64_t last = raft_last_index(r);
     r->commit = commit_index < last ? commit_index : last;
+    if (r->commit < r->snap_index) {
+        r->commit = r->snap_index;
+    }
     r->persisted = last;
     r->unstable_from = last + 1;
+    r->reported_commit = r->snap_index; /* the state holds the snapshot already */
     if (raft_last_term(r) > r->term) {
         r->term = raft_last_term(r);
         r->voted_for = TANDEM_RAFT_NONE;
@@ -197,7 +203,8 @@ static bool step_higher_term(tandem_raft *r, const tandem_raft_message *m)
         return true; /* pre-votes do not change terms */
     }
     bool from_leader = m->type == TANDEM_RAFT_MSG_APPEND || m->type == TANDEM_RAFT_MSG_HEARTBEAT ||
-                       m->type == TANDEM_RAFT_MSG_TIMEOUT_NOW;
+                       m->type == TANDEM_RAFT_MSG_TIMEOUT_NOW ||
+                       m->type == TANDEM_RAFT_MSG_SNAPSHOT;
     r->vote_hidden = false;
     raft_become_follower(r, m->term, from_leader ? m->from : TANDEM_RAFT_NONE);
     return true;
@@ -210,7 +217,8 @@ static void step_lower_term(tandem_raft *r, const tandem_raft_message *m)
     resp.to = m->from;
     resp.term = r->term;
     resp.flags = TANDEM_RAFT_FLAG_REJECT;
-    if (m->type == TANDEM_RAFT_MSG_APPEND || m->type == TANDEM_RAFT_MSG_HEARTBEAT) {
+    if (m->type == TANDEM_RAFT_MSG_APPEND || m->type == TANDEM_RAFT_MSG_HEARTBEAT ||
+        m->type == TANDEM_RAFT_MSG_SNAPSHOT) {
         resp.type = TANDEM_RAFT_MSG_APPEND_RESP;
         raft_send(r, &resp);
     } else if (m->type == TANDEM_RAFT_MSG_PREVOTE) {
@@ -227,7 +235,7 @@ int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m)
         return r->error;
     }
     if (m->to != r->opts.id || m->from == r->opts.id || m->epoch != r->conf.epoch ||
-        m->type < TANDEM_RAFT_MSG_APPEND || m->type > TANDEM_RAFT_MSG_TIMEOUT_NOW) {
+        m->type < TANDEM_RAFT_MSG_APPEND || m->type > TANDEM_RAFT_MSG_SNAPSHOT_RESP) {
         return TANDEM_OK;
     }
     if (m->term > r->term) {
@@ -265,6 +273,12 @@ int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m)
         break;
     case TANDEM_RAFT_MSG_TIMEOUT_NOW:
         raft_recv_timeout_now(r, m);
+        break;
+    case TANDEM_RAFT_MSG_SNAPSHOT:
+        raft_recv_snapshot(r, m);
+        break;
+    case TANDEM_RAFT_MSG_SNAPSHOT_RESP:
+        raft_recv_snapshot_resp(r, m);
         break;
     default:
         TANDEM_UNREACHABLE();
@@ -377,7 +391,8 @@ bool tandem_raft_has_ready(const tandem_raft *r)
     TANDEM_ASSERT(!r->in_ready);
     return r->hard_state_dirty || r->truncate_from != 0 || r->unstable_from <= raft_last_index(r) ||
            r->out_len > 0 || r->commit != r->reported_commit || r->role != r->reported_role ||
-           r->leader != r->reported_leader ||
+           r->leader != r->reported_leader || r->chunk_pending ||
+           (r->install_pending && !r->install_reported) ||
            (r->role == TANDEM_RAFT_LEADER && leader_has_appends(r));
 }
 
@@ -398,12 +413,25 @@ void tandem_raft_ready(tandem_raft *r, tandem_raft_update *u)
     TANDEM_ASSERT(r->unstable_from >= 1 && r->unstable_from <= last + 1);
     u->entries_first_index = r->unstable_from;
     u->n_entries = (size_t)(last + 1 - r->unstable_from);
-    u->entries = u->n_entries > 0 ? &r->log[r->unstable_from - 1] : NULL;
+    u->entries = u->n_entries > 0 ? raft_entry_ptr(r, r->unstable_from) : NULL;
     u->n_messages = r->out_len;
     u->messages = r->out;
     u->commit_index = r->commit;
     u->role = r->role;
     u->leader = r->leader;
+    if (r->chunk_pending) {
+        u->snapshot_index = r->recv_index;
+        u->snapshot_term = r->recv_term;
+        u->snapshot_offset = r->chunk_offset;
+        u->snapshot_chunk = r->chunk;
+        u->snapshot_chunk_size_bytes = r->chunk_len;
+    }
+    if (r->install_pending && !r->install_reported) {
+        u->snapshot_index = r->recv_index;
+        u->snapshot_term = r->recv_term;
+        u->snapshot_install = true;
+        u->snapshot_config = &r->recv_conf;
+    }
 }
 
 void tandem_raft_advance(tandem_raft *r)
@@ -415,6 +443,8 @@ void tandem_raft_advance(tandem_raft *r)
     r->truncate_from = 0;
     r->unstable_from = raft_last_index(r) + 1;
     r->out_len = 0;
+    r->chunk_pending = false;
+    r->install_reported = r->install_pending;
     r->reported_commit = r->commit;
     r->reported_role = r->role;
     r->reported_leader = r->leader;
@@ -450,6 +480,11 @@ uint64_t tandem_raft_persisted_index(const tandem_raft *r)
     return r->persisted;
 }
 
+uint64_t tandem_raft_snapshot_index(const tandem_raft *r)
+{
+    return r->snap_index;
+}
+
 uint64_t tandem_raft_term_at(const tandem_raft *r, uint64_t index)
 {
     return raft_term_at(r, index);
@@ -458,10 +493,10 @@ uint64_t tandem_raft_term_at(const tandem_raft *r, uint64_t index)
 int tandem_raft_entry_at(const tandem_raft *r, uint64_t index, tandem_raft_entry *e)
 {
     TANDEM_ASSERT(r != NULL && e != NULL);
-    if (index == 0 || index > raft_last_index(r)) {
+    if (index <= r->snap_index || index > raft_last_index(r)) {
         return TANDEM_ERANGE;
     }
-    *e = r->log[index - 1];
+    *e = *raft_entry_ptr(r, index);
     return TANDEM_OK;
 }
 

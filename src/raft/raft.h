@@ -23,8 +23,8 @@
  * log replication with pipelining (a bounded window of AppendEntries in
  * flight per follower) and batching, commit by the Figure-8 rule, leadership
  * transfer, learners and one-at-a-time membership change through
- * configuration entries (TANDEM_JOURNAL_CONFIG). Not yet: snapshots and log
- * compaction (the whole log since index 1 stays in memory; see docs/RAFT.md).
+ * configuration entries (TANDEM_JOURNAL_CONFIG), snapshots sent in chunks
+ * with resumption and log compaction.
  *
  * Ownership: the core copies every payload it is given. Pointers in a
  * tandem_raft_update and from tandem_raft_entry_at point into the core and
@@ -105,11 +105,17 @@ enum tandem_raft_msg_type {
     TANDEM_RAFT_MSG_HEARTBEAT = 7,
     TANDEM_RAFT_MSG_HEARTBEAT_RESP = 8,
     TANDEM_RAFT_MSG_TIMEOUT_NOW = 9,
+    TANDEM_RAFT_MSG_SNAPSHOT = 10,
+    TANDEM_RAFT_MSG_SNAPSHOT_RESP = 11,
 };
 
 /* Message flags. */
 #define TANDEM_RAFT_FLAG_REJECT   0x01u /* responses: refused */
 #define TANDEM_RAFT_FLAG_TRANSFER 0x02u /* VOTE: campaign of a leadership transfer */
+#define TANDEM_RAFT_FLAG_LAST     0x04u /* SNAPSHOT: the chunk ends the snapshot */
+
+/* Largest snapshot chunk a message carries. */
+#define TANDEM_RAFT_CHUNK_SIZE_BYTES_MAX ((uint32_t)1 << 20)
 
 /*
  * A message. Field meanings per type (docs/RAFT.md has the wire layout):
@@ -123,6 +129,14 @@ enum tandem_raft_msg_type {
  *   HEARTBEAT       commit
  *   HEARTBEAT_RESP  index = durable match
  *   TIMEOUT_NOW     (none)
+ *   SNAPSHOT        index/log_term = last entry in the snapshot; hint = byte
+ *                   offset of chunk; entries[0] = the snapshot's configuration
+ *                   (a CONFIG entry); LAST flag on the final chunk
+ *   SNAPSHOT_RESP   index = snapshot index; hint = next byte offset wanted
+ *
+ * SNAPSHOT messages in an update carry no chunk: the host fills `chunk`,
+ * `chunk_size_bytes` and the LAST flag from its snapshot `index` at offset
+ * `hint` (any size up to TANDEM_RAFT_CHUNK_SIZE_BYTES_MAX) before sending.
  */
 typedef struct tandem_raft_message {
     uint8_t type;  /* enum tandem_raft_msg_type */
@@ -136,7 +150,9 @@ typedef struct tandem_raft_message {
     uint64_t commit;
     uint64_t hint;
     uint32_t n_entries;
-    const tandem_raft_entry *entries; /* n_entries (APPEND only) */
+    const tandem_raft_entry *entries; /* n_entries (APPEND, SNAPSHOT) */
+    uint32_t chunk_size_bytes;
+    const uint8_t *chunk; /* SNAPSHOT only */
 } tandem_raft_message;
 
 /* Wire codec: a versioned, checksummed frame. encode appends to b. */
@@ -196,6 +212,12 @@ int tandem_raft_load_hard_state(tandem_raft *r, uint64_t term, uint64_t voted_fo
 int tandem_raft_load_entry(tandem_raft *r, const tandem_raft_entry *e, tandem_diag *diag);
 int tandem_raft_load_done(tandem_raft *r, uint64_t commit_index, tandem_diag *diag);
 
+/* A snapshot of the state up to `index` (entry term `term`, configuration
+ * `conf` in force there) is on disk: called before load_entry, which then
+ * takes the entries after index. */
+int tandem_raft_load_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
+                              const tandem_raft_config *conf);
+
 /* Events. Each returns 0 or an error; none may be called between ready and
  * advance. step ignores messages not addressed to this replica or from
  * replicas of another epoch. */
@@ -224,6 +246,17 @@ int tandem_raft_change_config(tandem_raft *r, const tandem_raft_config *next, ui
  * non-voter or itself. */
 int tandem_raft_transfer(tandem_raft *r, uint64_t target);
 
+/*
+ * The host saved a snapshot of the applied state at `index` (<= commit):
+ * the core forgets the entries up to index (it sends the snapshot to
+ * followers that need them), and the host may compact its journal below
+ * index + 1. TANDEM_ERANGE unless snapshot index < index <= commit index.
+ */
+int tandem_raft_compact(tandem_raft *r, uint64_t index);
+/* The snapshot of the last update (`snapshot_install`) is installed and
+ * durable, and the journal reset to start after it. */
+void tandem_raft_snapshot_installed(tandem_raft *r, uint64_t index);
+
 /* What the host must do; see the file comment for the order. */
 typedef struct tandem_raft_update {
     bool hard_state_changed;
@@ -238,6 +271,18 @@ typedef struct tandem_raft_update {
     uint64_t commit_index; /* apply up to here */
     uint8_t role;          /* enum tandem_raft_role */
     uint64_t leader;       /* TANDEM_RAFT_NONE when unknown */
+    /* Follower receiving a snapshot: store this chunk of snapshot
+     * `snapshot_index` at `snapshot_offset` (0 starts a new one). When
+     * `snapshot_install`, the snapshot is complete: install it as the state,
+     * reset the journal to start at snapshot_index + 1 (previous term
+     * snapshot_term), then call tandem_raft_snapshot_installed. */
+    uint64_t snapshot_index;
+    uint64_t snapshot_term;
+    uint64_t snapshot_offset;
+    const uint8_t *snapshot_chunk; /* NULL when there is no chunk */
+    size_t snapshot_chunk_size_bytes;
+    bool snapshot_install;
+    const tandem_raft_config *snapshot_config;
 } tandem_raft_update;
 
 /* True when ready would return something to do. */
@@ -252,6 +297,7 @@ uint64_t tandem_raft_leader(const tandem_raft *r);
 uint64_t tandem_raft_commit_index(const tandem_raft *r);
 uint64_t tandem_raft_last_index(const tandem_raft *r);
 uint64_t tandem_raft_persisted_index(const tandem_raft *r);
+uint64_t tandem_raft_snapshot_index(const tandem_raft *r);
 /* Term at index (0 for index 0 or outside the log). */
 uint64_t tandem_raft_term_at(const tandem_raft *r, uint64_t index);
 /* The entry at index, or TANDEM_ERANGE; e->payload valid until the next call. */

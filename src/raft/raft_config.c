@@ -144,8 +144,8 @@ uint32_t raft_voter_count(const tandem_raft *r)
 int raft_conf_refresh(tandem_raft *r, tandem_diag *diag)
 {
     TANDEM_ASSERT(r != NULL);
-    for (uint64_t i = raft_last_index(r); i >= 1; i--) {
-        const tandem_raft_entry *e = &r->log[i - 1];
+    for (uint64_t i = raft_last_index(r); i > r->snap_index; i--) {
+        const tandem_raft_entry *e = raft_entry_ptr(r, i);
         if (e->kind != TANDEM_JOURNAL_CONFIG) {
             continue;
         }
@@ -161,9 +161,11 @@ int raft_conf_refresh(tandem_raft *r, tandem_diag *diag)
         r->conf_index = i;
         return raft_progress_rebuild(r);
     }
-    /* no configuration in the log: keep the one we have (none before bootstrap) */
-    r->conf_index = 0;
-    return TANDEM_OK;
+    /* no configuration entry after the snapshot: the snapshot's is in force
+     * (empty for a new member that has received nothing yet) */
+    r->conf = r->snap_conf;
+    r->conf_index = r->snap_index;
+    return raft_progress_rebuild(r);
 }
 
 /* Resizes the leader's progress table to the configuration, keeping what it

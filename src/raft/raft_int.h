@@ -13,6 +13,7 @@
 enum raft_progress_state {
     RAFT_PROBE = 1,     /* one AppendEntries at a time until the logs agree */
     RAFT_REPLICATE = 2, /* pipelined, up to the window */
+    RAFT_SNAPSHOT = 3,  /* the entries it needs are compacted: send the snapshot */
 };
 
 /* What the leader knows of one other member. */
@@ -21,9 +22,11 @@ typedef struct raft_progress {
     uint64_t match; /* highest index known durable on the member and equal to ours */
     uint64_t next;  /* next index to send */
     uint8_t state;
-    bool probe_sent;    /* PROBE: one message out, wait for an answer or a heartbeat */
-    bool recent_active; /* answered since the last check-quorum */
-    bool commit_sent;   /* has been told the current commit index */
+    bool probe_sent;      /* PROBE: one message out, wait for an answer or a heartbeat */
+    bool recent_active;   /* answered since the last check-quorum */
+    bool commit_sent;     /* has been told the current commit index */
+    uint64_t snap_index;  /* SNAPSHOT: the snapshot being sent */
+    uint64_t snap_offset; /* SNAPSHOT: bytes the member has */
     /* REPLICATE: last index of each AppendEntries in flight, oldest first */
     uint64_t inflight[TANDEM_RAFT_WINDOW_MAX];
     uint32_t inflight_start;
@@ -48,7 +51,26 @@ struct tandem_raft {
     uint8_t role;
     uint64_t leader;
 
-    /* log: entries [1, log_len] (no compaction yet), index i at log[i - 1] */
+    /* snapshot: the log up to snap_index is in the host's state snapshot */
+    uint64_t snap_index;
+    uint64_t snap_term;
+    tandem_raft_config snap_conf;      /* configuration in force at snap_index */
+    tandem_buf snap_conf_bytes;        /* snap_conf encoded, for SNAPSHOT messages */
+    tandem_raft_entry snap_conf_entry; /* points at snap_conf_bytes, for SNAPSHOT messages */
+
+    /* follower: the snapshot being received */
+    uint64_t recv_index;
+    uint64_t recv_term;
+    uint64_t recv_offset; /* bytes received in order so far */
+    tandem_raft_config recv_conf;
+    uint8_t *chunk; /* a received chunk the host has not stored yet */
+    size_t chunk_len;
+    uint64_t chunk_offset;
+    bool chunk_pending;
+    bool install_pending;  /* the last chunk arrived: the host must install */
+    bool install_reported; /* ... and was told so */
+
+    /* log: entries (snap_index, snap_index + log_len], index i at log[i - snap_index - 1] */
     tandem_raft_entry *log; /* payloads owned (malloc), freed on truncate/free */
     uint64_t log_len;
     uint64_t log_cap;
@@ -91,6 +113,8 @@ struct tandem_raft {
 uint64_t raft_last_index(const tandem_raft *r);
 uint64_t raft_last_term(const tandem_raft *r);
 uint64_t raft_term_at(const tandem_raft *r, uint64_t index);
+tandem_raft_entry *raft_entry_ptr(const tandem_raft *r, uint64_t index);
+void raft_log_drop_prefix(tandem_raft *r, uint64_t index);
 int raft_log_append(tandem_raft *r, uint64_t term, uint8_t kind, const void *payload,
                     size_t size_bytes);
 void raft_log_truncate(tandem_raft *r, uint64_t from);
@@ -122,6 +146,10 @@ void raft_recv_append(tandem_raft *r, const tandem_raft_message *m);
 void raft_recv_append_resp(tandem_raft *r, const tandem_raft_message *m);
 void raft_recv_heartbeat(tandem_raft *r, const tandem_raft_message *m);
 void raft_recv_heartbeat_resp(tandem_raft *r, const tandem_raft_message *m);
+void raft_recv_snapshot(tandem_raft *r, const tandem_raft_message *m);
+void raft_recv_snapshot_resp(tandem_raft *r, const tandem_raft_message *m);
+void raft_send_snapshot(tandem_raft *r, raft_progress *p);
+int raft_snap_conf_set(tandem_raft *r, const tandem_raft_config *c);
 void raft_send_heartbeats(tandem_raft *r);
 void raft_send_ack(tandem_raft *r);
 void raft_maybe_commit(tandem_raft *r);

@@ -1,9 +1,10 @@
 /*
  * raft_log.c — the core's in-memory copy of the log.
  *
- * The journal is the durable log; the core keeps every entry since index 1
- * in memory so that it can send and compare entries without I/O. Snapshots
- * and compaction (next step) will bound this.
+ * The journal is the durable log; the core keeps every entry after its
+ * snapshot in memory, so that it can send and compare entries without I/O.
+ * Index i lives at log[i - snap_index - 1]; tandem_raft_compact bounds the
+ * memory by moving the snapshot forward.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +16,26 @@ uint64_t raft_last_index(const tandem_raft *r)
 {
     TANDEM_ASSERT(r != NULL);
     TANDEM_ASSERT(r->log_len <= r->log_cap);
-    return r->log_len;
+    return r->snap_index + r->log_len;
+}
+
+tandem_raft_entry *raft_entry_ptr(const tandem_raft *r, uint64_t index)
+{
+    TANDEM_ASSERT(index > r->snap_index);
+    TANDEM_ASSERT(index <= raft_last_index(r));
+    return &r->log[index - r->snap_index - 1];
 }
 
 uint64_t raft_term_at(const tandem_raft *r, uint64_t index)
 {
     TANDEM_ASSERT(r != NULL);
-    if (index == 0 || index > r->log_len) {
+    if (index == r->snap_index) {
+        return r->snap_term;
+    }
+    if (index < r->snap_index || index > raft_last_index(r)) {
         return 0;
     }
-    return r->log[index - 1].term;
+    return raft_entry_ptr(r, index)->term;
 }
 
 uint64_t raft_last_term(const tandem_raft *r)
@@ -70,9 +81,9 @@ int raft_log_append(tandem_raft *r, uint64_t term, uint8_t kind, const void *pay
  * is never replaced. */
 void raft_log_truncate(tandem_raft *r, uint64_t from)
 {
-    TANDEM_ASSERT(from >= 1);
+    TANDEM_ASSERT(from > r->snap_index);
     TANDEM_ASSERT(from > r->commit);
-    while (r->log_len >= from) {
+    while (raft_last_index(r) >= from) {
         free((void *)r->log[r->log_len - 1].payload);
         r->log_len--;
     }
@@ -112,4 +123,17 @@ bool raft_log_up_to_date(const tandem_raft *r, uint64_t last_index, uint64_t las
         return last_term > my_term;
     }
     return last_index >= raft_last_index(r);
+}
+
+/* Drops the entries up to `index` from memory: they are in the snapshot. */
+void raft_log_drop_prefix(tandem_raft *r, uint64_t index)
+{
+    TANDEM_ASSERT(index >= r->snap_index);
+    TANDEM_ASSERT(index <= raft_last_index(r));
+    uint64_t n = index - r->snap_index;
+    for (uint64_t i = 0; i < n; i++) {
+        free((void *)r->log[i].payload);
+    }
+    memmove(r->log, r->log + n, (size_t)(r->log_len - n) * sizeof(*r->log));
+    r->log_len -= n;
 }

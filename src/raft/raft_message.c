@@ -1,7 +1,8 @@
 /*
  * raft_message.c — the wire codec of Raft messages (docs/RAFT.md, "Message
  * frame"): a 12-byte header (magic, version, type, body length, CRC32C of the
- * body) and a body of fixed fields followed by the entries of an APPEND.
+ * body) and a body of fixed fields, the entries (APPEND, SNAPSHOT) and the
+ * snapshot chunk (SNAPSHOT).
  * Decoding checks the checksum before it trusts a length, bounds every count
  * by the bytes present, and never reads past the frame.
  */
@@ -26,7 +27,8 @@ int tandem_raft_message_encode(const tandem_raft_message *m, tandem_buf *b)
 {
     TANDEM_ASSERT(m != NULL && b != NULL);
     TANDEM_ASSERT(m->n_entries == 0 || m->entries != NULL);
-    if (m->n_entries > MSG_ENTRIES_MAX) {
+    TANDEM_ASSERT(m->chunk_size_bytes == 0 || m->chunk != NULL);
+    if (m->n_entries > MSG_ENTRIES_MAX || m->chunk_size_bytes > TANDEM_RAFT_CHUNK_SIZE_BYTES_MAX) {
         return TANDEM_ETOOBIG;
     }
     size_t start = b->len;
@@ -46,6 +48,8 @@ int tandem_raft_message_encode(const tandem_raft_message *m, tandem_buf *b)
         rc = rc ? rc : tandem_buf_put_u32(b, e->size_bytes);
         rc = rc ? rc : tandem_buf_append(b, e->payload, e->size_bytes);
     }
+    rc = rc ? rc : tandem_buf_put_u32(b, m->chunk_size_bytes);
+    rc = rc ? rc : tandem_buf_append(b, m->chunk, m->chunk_size_bytes);
     if (rc == 0 && b->len - start - MSG_HEADER_BYTES > UINT32_MAX) {
         rc = TANDEM_ETOOBIG;
     }
@@ -89,7 +93,7 @@ static int decode_entries(tandem_reader *rd, tandem_raft_message *m, tandem_raft
     if (m->n_entries == 0) {
         return TANDEM_OK;
     }
-    if (m->type != TANDEM_RAFT_MSG_APPEND) {
+    if (m->type != TANDEM_RAFT_MSG_APPEND && m->type != TANDEM_RAFT_MSG_SNAPSHOT) {
         return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft message: entries in a type %u",
                                m->type);
     }
@@ -148,7 +152,7 @@ int tandem_raft_message_decode(const uint8_t *data, size_t size, tandem_raft_mes
         return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft message: checksum mismatch");
     }
     m->type = data[3];
-    if (m->type < TANDEM_RAFT_MSG_APPEND || m->type > TANDEM_RAFT_MSG_TIMEOUT_NOW) {
+    if (m->type < TANDEM_RAFT_MSG_APPEND || m->type > TANDEM_RAFT_MSG_SNAPSHOT_RESP) {
         return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft message: unknown type %u", m->type);
     }
     tandem_reader rd;
@@ -170,11 +174,26 @@ int tandem_raft_message_decode(const uint8_t *data, size_t size, tandem_raft_mes
         m->entries = NULL;
         return rc;
     }
-    if (tandem_reader_left(&rd) != 0) {
+    m->chunk_size_bytes = tandem_read_u32(&rd);
+    if (m->chunk_size_bytes > 0) {
+        m->chunk = tandem_read_bytes(&rd, m->chunk_size_bytes);
+    }
+    const char *why = NULL;
+    if (rd.failed) {
+        why = "chunk overruns the frame";
+    } else if (m->chunk_size_bytes > 0 && m->type != TANDEM_RAFT_MSG_SNAPSHOT) {
+        why = "chunk in a message that is not a snapshot";
+    } else if (m->chunk_size_bytes > TANDEM_RAFT_CHUNK_SIZE_BYTES_MAX) {
+        why = "chunk larger than the limit";
+    } else if (tandem_reader_left(&rd) != 0) {
+        why = "trailing bytes";
+    }
+    if (why != NULL) {
         m->n_entries = 0;
         m->entries = NULL;
-        return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft message: %zu trailing bytes",
-                               tandem_reader_left(&rd));
+        m->chunk_size_bytes = 0;
+        m->chunk = NULL;
+        return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft message: %s", why);
     }
     TANDEM_ASSERT(rd.off == body);
     return TANDEM_OK;

@@ -120,7 +120,28 @@ void raft_recv_append(tandem_raft *r, const tandem_raft_message *m)
         raft_become_follower(r, m->term, m->from);
     }
     r->election_elapsed = 0;
+    if (r->install_pending) {
+        return; /* a snapshot replaces the log first */
+    }
     uint64_t prev = m->index;
+    if (prev < r->snap_index) {
+        /* the start is in our snapshot: skip what it covers */
+        uint64_t skip = r->snap_index - prev;
+        if (skip > m->n_entries) {
+            raft_send_ack(r);
+            return;
+        }
+        tandem_raft_message rest = *m;
+        rest.index = r->snap_index;
+        rest.log_term = skip > 0 ? m->entries[skip - 1].term : m->log_term;
+        rest.n_entries = m->n_entries - (uint32_t)skip;
+        rest.entries = m->entries + skip;
+        if (rest.log_term != r->snap_term) {
+            return; /* a leader whose log disagrees with our committed snapshot */
+        }
+        raft_recv_append(r, &rest);
+        return;
+    }
     if (prev > raft_last_index(r) || raft_term_at(r, prev) != m->log_term) {
         reject_append(r, m);
         return;
@@ -224,7 +245,7 @@ void raft_recv_append_resp(tandem_raft *r, const tandem_raft_message *m)
         return;
     }
     uint64_t accepted = m->hint <= raft_last_index(r) ? m->hint : raft_last_index(r);
-    if (p->state == RAFT_PROBE && accepted + 1 >= p->next) {
+    if (p->state != RAFT_REPLICATE && accepted + 1 >= p->next) {
         p->state = RAFT_REPLICATE;
         p->next = accepted + 1;
         inflight_reset(p);
@@ -346,7 +367,7 @@ static void push_append(tandem_raft *r, raft_progress *p, uint64_t prev, uint32_
     m.log_term = raft_term_at(r, prev);
     m.commit = r->commit;
     m.n_entries = n;
-    m.entries = n > 0 ? &r->log[prev] : NULL; /* index prev + 1 is at log[prev] */
+    m.entries = n > 0 ? raft_entry_ptr(r, prev + 1) : NULL;
     raft_send(r, &m);
     p->commit_sent = true;
 }
@@ -358,7 +379,7 @@ static uint32_t batch_size(const tandem_raft *r, uint64_t next)
     uint32_t n = 0;
     uint64_t bytes = 0;
     while (next + n <= last && n < r->opts.batch_entries) {
-        uint32_t size = r->log[next + n - 1].size_bytes;
+        uint32_t size = raft_entry_ptr(r, next + n)->size_bytes;
         if (n > 0 && bytes + size > r->opts.batch_bytes) {
             break;
         }
@@ -381,6 +402,10 @@ int raft_make_appends(tandem_raft *r)
             continue;
         }
         TANDEM_ASSERT(p->next >= 1 && p->next <= last + 1);
+        if (p->state == RAFT_SNAPSHOT || p->next - 1 < r->snap_index) {
+            raft_send_snapshot(r, p);
+            continue;
+        }
         if (p->state == RAFT_PROBE) {
             if (!p->probe_sent) {
                 push_append(r, p, p->next - 1, batch_size(r, p->next));
