@@ -423,7 +423,7 @@ void tandem_raft_ready(tandem_raft *r, tandem_raft_update *u)
         u->snapshot_index = r->recv_index;
         u->snapshot_term = r->recv_term;
         u->snapshot_offset = r->chunk_offset;
-        u->snapshot_chunk = r->chunk;
+        u->snapshot_chunk = r->chunk != NULL ? r->chunk : (const uint8_t *)"";
         u->snapshot_chunk_size_bytes = r->chunk_len;
     }
     if (r->install_pending && !r->install_reported) {
@@ -483,6 +483,12 @@ uint64_t tandem_raft_persisted_index(const tandem_raft *r)
 uint64_t tandem_raft_snapshot_index(const tandem_raft *r)
 {
     return r->snap_index;
+}
+
+const tandem_raft_config *tandem_raft_snapshot_config(const tandem_raft *r)
+{
+    TANDEM_ASSERT(r != NULL);
+    return &r->snap_conf;
 }
 
 uint64_t tandem_raft_term_at(const tandem_raft *r, uint64_t index)

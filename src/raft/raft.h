@@ -298,6 +298,9 @@ uint64_t tandem_raft_commit_index(const tandem_raft *r);
 uint64_t tandem_raft_last_index(const tandem_raft *r);
 uint64_t tandem_raft_persisted_index(const tandem_raft *r);
 uint64_t tandem_raft_snapshot_index(const tandem_raft *r);
+/* The configuration in force at the snapshot index, to save with the
+ * snapshot; valid until the next call. */
+const tandem_raft_config *tandem_raft_snapshot_config(const tandem_raft *r);
 /* Term at index (0 for index 0 or outside the log). */
 uint64_t tandem_raft_term_at(const tandem_raft *r, uint64_t index);
 /* The entry at index, or TANDEM_ERANGE; e->payload valid until the next call. */

@@ -43,6 +43,9 @@ enum sim_fault {
     SIM_ELECTION,    /* a new leader was elected */
     SIM_TRANSFER,    /* a leadership transfer was asked for */
     SIM_CONF_CHANGE, /* a membership change was appended */
+    SIM_SNAPSHOT,    /* a replica snapshotted its state and compacted its log */
+    SIM_CHUNK,       /* a snapshot chunk was sent */
+    SIM_INSTALL,     /* a follower installed a snapshot it received */
     SIM_FAULT_COUNT
 };
 
@@ -68,6 +71,7 @@ typedef struct sim_options {
     uint32_t enospc_every_ms;     /* mean time between write failures (0: none) */
     uint32_t transfer_every_ms;   /* mean time between leadership transfers (0: none) */
     uint32_t membership_every_ms; /* mean time between membership changes (0: none) */
+    uint32_t snapshot_every_ms;   /* mean time between snapshots (0: none) */
     uint32_t propose_every_ms;    /* mean time between proposals */
     uint32_t batch_entries;       /* core option: entries per AppendEntries */
     uint32_t window_messages;     /* core option: AppendEntries in flight per follower */

@@ -104,6 +104,7 @@ static void setup_disk(sim_options *o)
     o->eio_every_ms = 300;
     o->enospc_every_ms = 300;
     o->crash_every_ms = 600;
+    o->snapshot_every_ms = 150;
 }
 
 static void setup_membership(sim_options *o)
@@ -112,9 +113,26 @@ static void setup_membership(sim_options *o)
     o->voters = 3;
     o->membership_every_ms = 60;
     o->transfer_every_ms = 400;
+    o->snapshot_every_ms = 100;
     o->crash_every_ms = 500;
     o->drop_per_mille = 20;
     o->partition_every_ms = 800;
+}
+
+/* Followers fall far behind (long outages) while every replica snapshots
+ * and compacts often, so they are caught up by snapshots sent in chunks
+ * over a lossy network. */
+static void setup_snapshots(sim_options *o)
+{
+    o->replicas = 3;
+    o->voters = 3;
+    o->snapshot_every_ms = 40;
+    o->crash_every_ms = 400;
+    o->restart_min_ms = 100;
+    o->restart_max_ms = 900;
+    o->partition_every_ms = 500;
+    o->drop_per_mille = 30;
+    o->duplicate_per_mille = 20;
 }
 
 static const scenario calm = {"calm", setup_calm, 20, {[SIM_ELECTION] = 20}};
@@ -139,6 +157,17 @@ static const scenario members = {
     setup_membership,
     120,
     {[SIM_CONF_CHANGE] = 500, [SIM_TRANSFER] = 100, [SIM_CRASH] = 300, [SIM_ELECTION] = 200}};
+
+static const scenario snapshots = {
+    "snapshots",
+    setup_snapshots,
+    100,
+    {[SIM_SNAPSHOT] = 1000, [SIM_CHUNK] = 1000, [SIM_INSTALL] = 100, [SIM_CRASH] = 300}};
+
+static void test_snapshots(void)
+{
+    run_scenario(&snapshots, "snapshots");
+}
 
 static void test_calm(void)
 {
@@ -167,7 +196,8 @@ static void test_membership(void)
 
 static const tandem_test cases[] = {
     {"calm", test_calm}, {"network", test_network},       {"crashes", test_crashes},
-    {"disk", test_disk}, {"membership", test_membership}, {NULL, NULL},
+    {"disk", test_disk}, {"membership", test_membership}, {"snapshots", test_snapshots},
+    {NULL, NULL},
 };
 
 TANDEM_TEST_MAIN(cases)

@@ -24,10 +24,13 @@
 #define LOG_CHECK_MS     50
 #define MESSAGES_MAX     20000
 #define READY_ROUNDS_MAX 16
+#define SNAP_FILL_BYTES  2000 /* a snapshot is index, hash and this many derived bytes */
+#define CHUNK_BYTES      512
 
 static const char *const fault_names[SIM_FAULT_COUNT] = {
-    "drop",       "duplicate", "reorder", "partition", "one-way",  "crash",       "torn-write",
-    "lost-write", "fsync-eio", "enospc",  "election",  "transfer", "conf-change",
+    "drop",        "duplicate",  "reorder",   "partition", "one-way",  "crash",
+    "torn-write",  "lost-write", "fsync-eio", "enospc",    "election", "transfer",
+    "conf-change", "snapshot",   "chunk",     "install",
 };
 
 const char *sim_fault_name(int fault)
@@ -74,6 +77,13 @@ typedef struct sim_replica {
     uint64_t hash;
     uint64_t checked_commit;
     bool was_leader;
+    /* the durable snapshot (kept apart from the faulty disk: written atomically) */
+    uint64_t snap_index;
+    uint64_t snap_term;
+    uint64_t snap_hash;
+    tandem_raft_config snap_conf;
+    tandem_buf staging; /* snapshot being received */
+    uint64_t staging_index;
     uint64_t last_deliver_ms[SIM_REPLICAS_MAX]; /* per incoming link, for reorder counting */
 } sim_replica;
 
@@ -139,6 +149,18 @@ static uint64_t mix(uint64_t h, uint64_t v)
     h ^= h >> 31;
     h *= 0xbf58476d1ce4e5b9ull;
     return h ^ (h >> 29);
+}
+
+/* The bytes of a snapshot: index, hash, then bytes derived from the hash. */
+static int snap_blob(uint64_t index, uint64_t hash, tandem_buf *out)
+{
+    tandem_buf_reset(out);
+    int rc = tandem_buf_put_u64(out, index);
+    rc = rc ? rc : tandem_buf_put_u64(out, hash);
+    for (uint32_t i = 0; i < SNAP_FILL_BYTES && rc == 0; i++) {
+        rc = tandem_buf_put_u8(out, (uint8_t)(mix(hash, i) & 0xff));
+    }
+    return rc;
 }
 
 static void build_config(const sim_options *o, tandem_raft_config *c)
@@ -219,9 +241,33 @@ static int start(sim *s, sim_replica *r)
     tandem_journal_meta meta = tandem_journal_meta_get(r->journal);
     uint64_t vote = meta.voted_for == TANDEM_JOURNAL_NO_VOTE ? TANDEM_RAFT_NONE : meta.voted_for;
     rc = rc ? rc : tandem_raft_load_hard_state(r->raft, meta.term, vote);
-    tandem_buf payload = TANDEM_BUF_INIT;
     uint64_t last = tandem_journal_last_index(r->journal);
-    for (uint64_t i = tandem_journal_first_index(r->journal); rc == 0 && i <= last; i++) {
+    if (rc == 0 && r->snap_index > 0) {
+        /* entries after the snapshot must continue it, or the journal starts over */
+        uint64_t t = 0;
+        if (last < r->snap_index || tandem_journal_term_at(r->journal, r->snap_index, &t) != 0 ||
+            t != r->snap_term) {
+            rc = tandem_journal_reset(r->journal, r->snap_index + 1, r->snap_term, &d);
+            if (rc == TANDEM_EIO || rc == TANDEM_ENOSPC) {
+                tandem_raft_free(r->raft);
+                r->raft = NULL;
+                tandem_journal_close(r->journal);
+                r->journal = NULL;
+                tandem_faultfs_crash(r->fs, false);
+                r->restart_at_ms = s->now_ms + 20;
+                return 0;
+            }
+            last = tandem_journal_last_index(r->journal);
+        }
+        rc = rc ? rc
+                : tandem_raft_load_snapshot(r->raft, r->snap_index, r->snap_term, &r->snap_conf);
+    }
+    tandem_buf payload = TANDEM_BUF_INIT;
+    uint64_t first = tandem_journal_first_index(r->journal);
+    if (first <= r->snap_index) {
+        first = r->snap_index + 1;
+    }
+    for (uint64_t i = first; rc == 0 && i <= last; i++) {
         tandem_journal_entry je;
         rc = tandem_journal_read(r->journal, i, &je, &payload, &d);
         tandem_raft_entry e = {je.term, je.kind, je.payload_size_bytes, payload.data};
@@ -235,8 +281,8 @@ static int start(sim *s, sim_replica *r)
     }
     r->up = true;
     r->was_leader = false;
-    r->applied = 0;
-    r->hash = 0;
+    r->applied = r->snap_index;
+    r->hash = r->snap_hash;
     r->checked_commit = 0;
     return 0;
 }
@@ -293,8 +339,32 @@ static void net_send(sim *s, uint32_t from, const tandem_raft_message *m)
         return;
     }
     uint32_t to = (uint32_t)(m->to - 1);
+    tandem_raft_message filled;
+    tandem_buf blob = TANDEM_BUF_INIT;
+    if (m->type == TANDEM_RAFT_MSG_SNAPSHOT) {
+        sim_replica *r = &s->rep[from];
+        if (m->index != r->snap_index || snap_blob(r->snap_index, r->snap_hash, &blob) != 0 ||
+            m->hint > blob.len) {
+            fail(s, "replica %llu asked to send snapshot %llu at %llu; it has %llu",
+                 (unsigned long long)r->id, (unsigned long long)m->index,
+                 (unsigned long long)m->hint, (unsigned long long)r->snap_index);
+            tandem_buf_free(&blob);
+            return;
+        }
+        filled = *m;
+        size_t left = blob.len - (size_t)m->hint;
+        filled.chunk_size_bytes = (uint32_t)(left < CHUNK_BYTES ? left : CHUNK_BYTES);
+        filled.chunk = blob.data + m->hint;
+        if (filled.chunk_size_bytes == left) {
+            filled.flags |= TANDEM_RAFT_FLAG_LAST;
+        }
+        m = &filled;
+        s->res->faults[SIM_CHUNK]++;
+    }
     tandem_buf_reset(&s->buf);
-    if (tandem_raft_message_encode(m, &s->buf) != 0) {
+    int enc = tandem_raft_message_encode(m, &s->buf);
+    tandem_buf_free(&blob);
+    if (enc != 0) {
         fail(s, "encode failed");
         return;
     }
@@ -340,7 +410,7 @@ static void check_leader(sim *s, sim_replica *r)
         s->term_leader[term] = r->id + 1;
         s->res->faults[SIM_ELECTION]++;
         /* leader completeness: every committed entry is in the new leader's log */
-        for (uint64_t i = 1; i <= s->truth_len; i++) {
+        for (uint64_t i = tandem_raft_snapshot_index(r->raft) + 1; i <= s->truth_len; i++) {
             tandem_raft_entry e;
             if (tandem_raft_entry_at(r->raft, i, &e) != 0 || e.term != s->truth[i - 1].term ||
                 tandem_crc32c(0, e.payload, e.size_bytes) != s->truth[i - 1].crc) {
@@ -415,10 +485,14 @@ static void check_log_matching(sim *s)
             }
             uint64_t la = tandem_raft_last_index(x->raft), lb = tandem_raft_last_index(y->raft);
             uint64_t i = la < lb ? la : lb;
-            while (i > 0 && tandem_raft_term_at(x->raft, i) != tandem_raft_term_at(y->raft, i)) {
+            uint64_t lo = tandem_raft_snapshot_index(x->raft);
+            if (tandem_raft_snapshot_index(y->raft) > lo) {
+                lo = tandem_raft_snapshot_index(y->raft);
+            }
+            while (i > lo && tandem_raft_term_at(x->raft, i) != tandem_raft_term_at(y->raft, i)) {
                 i--;
             }
-            for (; i > 0; i--) {
+            for (; i > lo; i--) {
                 tandem_raft_entry ex, ey;
                 (void)tandem_raft_entry_at(x->raft, i, &ex);
                 (void)tandem_raft_entry_at(y->raft, i, &ey);
@@ -445,6 +519,53 @@ static void io_failed(sim *s, sim_replica *r, int rc)
         s->res->faults[SIM_ENOSPC]++;
     }
     crash(s, r); /* fail-stop: restart and recover from the disk */
+}
+
+static int store_chunk(sim *s, sim_replica *r, const tandem_raft_update *u)
+{
+    if (u->snapshot_offset == 0) {
+        tandem_buf_reset(&r->staging);
+        r->staging_index = u->snapshot_index;
+    }
+    if (r->staging_index != u->snapshot_index || r->staging.len != u->snapshot_offset) {
+        fail(s, "replica %llu got chunk %llu@%llu with %zu bytes of %llu staged",
+             (unsigned long long)r->id, (unsigned long long)u->snapshot_index,
+             (unsigned long long)u->snapshot_offset, r->staging.len,
+             (unsigned long long)r->staging_index);
+        return 0;
+    }
+    return tandem_buf_append(&r->staging, u->snapshot_chunk, u->snapshot_chunk_size_bytes);
+}
+
+/* Installs the staged snapshot: checks it whole, makes it the state, and
+ * restarts the journal after it. */
+static int install(sim *s, sim_replica *r, const tandem_raft_update *u)
+{
+    uint64_t idx = u->snapshot_index;
+    tandem_buf expect = TANDEM_BUF_INIT;
+    uint64_t hash = r->staging.len >= 16 ? tandem_load_u64(r->staging.data + 8) : 0;
+    int rc = snap_blob(idx, hash, &expect);
+    bool same = rc == 0 && r->staging_index == idx && expect.len == r->staging.len &&
+                memcmp(expect.data, r->staging.data, expect.len) == 0;
+    tandem_buf_free(&expect);
+    if (!same) {
+        fail(s, "replica %llu assembled a damaged snapshot %llu", (unsigned long long)r->id,
+             (unsigned long long)idx);
+        return 0;
+    }
+    if (idx > s->truth_len || s->truth[idx - 1].hash != hash) {
+        fail(s, "replica %llu installed snapshot %llu of state never committed",
+             (unsigned long long)r->id, (unsigned long long)idx);
+        return 0;
+    }
+    r->snap_index = idx;
+    r->snap_term = u->snapshot_term;
+    r->snap_hash = hash;
+    r->snap_conf = *u->snapshot_config;
+    r->applied = idx;
+    r->hash = hash;
+    s->res->faults[SIM_INSTALL]++;
+    return tandem_journal_reset(r->journal, idx + 1, u->snapshot_term, NULL);
 }
 
 static void handle_ready(sim *s, uint32_t idx)
@@ -504,9 +625,19 @@ static void handle_ready(sim *s, uint32_t idx)
                 return;
             }
         }
+        bool installed = false;
+        if (rc == 0 && u.snapshot_chunk != NULL) {
+            rc = store_chunk(s, r, &u);
+        }
+        if (rc == 0 && u.snapshot_install) {
+            rc = install(s, r, &u);
+            installed = rc == 0;
+        }
         tandem_raft_advance(r->raft);
         if (rc != 0) {
             io_failed(s, r, rc);
+        } else if (installed) {
+            tandem_raft_snapshot_installed(r->raft, u.snapshot_index);
         }
     }
 }
@@ -667,6 +798,28 @@ static void membership(sim *s)
     }
 }
 
+/* A replica snapshots its applied state and compacts its log and journal. */
+static void take_snapshot(sim *s)
+{
+    sim_replica *r = &s->rep[rnd(s, s->o->replicas)];
+    if (!r->up || r->applied < r->snap_index + 16) {
+        return;
+    }
+    uint64_t idx = r->applied;
+    if (tandem_raft_compact(r->raft, idx) != 0) {
+        return;
+    }
+    r->snap_index = idx;
+    r->snap_term = tandem_raft_term_at(r->raft, idx);
+    r->snap_hash = r->hash;
+    r->snap_conf = *tandem_raft_snapshot_config(r->raft);
+    s->res->faults[SIM_SNAPSHOT]++;
+    int rc = tandem_journal_compact_below(r->journal, idx + 1, NULL);
+    if (rc != 0) {
+        io_failed(s, r, rc);
+    }
+}
+
 static void inject(sim *s)
 {
     const sim_options *o = s->o;
@@ -692,6 +845,9 @@ static void inject(sim *s)
     }
     if (every(s, o->membership_every_ms)) {
         membership(s);
+    }
+    if (every(s, o->snapshot_every_ms)) {
+        take_snapshot(s);
     }
 }
 
@@ -787,6 +943,7 @@ static void destroy(sim *s)
         if (r->fs != NULL) {
             tandem_faultfs_free(r->fs);
         }
+        tandem_buf_free(&r->staging);
     }
     for (size_t i = 0; i < s->n_msgs; i++) {
         free(s->msgs[i].bytes);
