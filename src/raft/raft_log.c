@@ -134,6 +134,8 @@ void raft_log_drop_prefix(tandem_raft *r, uint64_t index)
     for (uint64_t i = 0; i < n; i++) {
         free((void *)r->log[i].payload);
     }
-    memmove(r->log, r->log + n, (size_t)(r->log_len - n) * sizeof(*r->log));
+    if (n > 0 && r->log_len > n) {
+        memmove(r->log, r->log + n, (size_t)(r->log_len - n) * sizeof(*r->log));
+    }
     r->log_len -= n;
 }

@@ -174,7 +174,15 @@ static void test_config_codec(void)
     CHECK_OK(tandem_raft_config_encode(&c, &b));
     CHECK_EQ_U64(1 + 8 + 1 + 3 * 19, b.len);
     CHECK_OK(tandem_raft_config_decode(b.data, b.len, &d, NULL));
-    CHECK(memcmp(&c, &d, sizeof(c)) == 0);
+    CHECK_EQ_U64(7, d.epoch);
+    CHECK_EQ_U64(3, d.n_members);
+    for (uint32_t i = 0; i < 3; i++) {
+        CHECK_EQ_U64(c.members[i].id, d.members[i].id);
+        CHECK_EQ_U64(c.members[i].incarnation, d.members[i].incarnation);
+        CHECK_EQ_U64(c.members[i].role, d.members[i].role);
+        CHECK_EQ_U64(c.members[i].priority, d.members[i].priority);
+        CHECK_EQ_U64(c.members[i].region, d.members[i].region);
+    }
     CHECK(tandem_raft_config_find(&d, 3) != NULL);
     CHECK(tandem_raft_config_find(&d, 4) == NULL);
     tandem_diag diag;
