@@ -57,9 +57,14 @@ static void drain(tandem_raft *r)
         tandem_raft_update u;
         tandem_raft_ready(r, &u);
         uint64_t last = u.entries_first_index + u.n_entries - 1;
+        bool install = u.snapshot_install;
+        uint64_t snap = u.snapshot_index;
         tandem_raft_advance(r);
         if (u.n_entries > 0) {
             tandem_raft_persisted(r, last, tandem_raft_term_at(r, last));
+        }
+        if (install) {
+            tandem_raft_snapshot_installed(r, snap);
         }
     }
 }
