@@ -494,6 +494,142 @@ static void test_prevote_does_not_raise_terms(void)
     cluster_free(&c);
 }
 
+/* Steps one message into r and hands over the ready; returns the update's
+ * first message of `type` (copied into *out) or false. */
+static bool step_and_find(tandem_raft *r, const tandem_raft_message *in, uint8_t type,
+                          tandem_raft_message *out, tandem_raft_update *u)
+{
+    if (in != NULL) {
+        CHECK_OK(tandem_raft_step(r, in));
+    }
+    bool found = false;
+    tandem_raft_ready(r, u);
+    for (size_t i = 0; i < u->n_messages; i++) {
+        if (u->messages[i].type == type && !found) {
+            *out = u->messages[i];
+            found = true;
+        }
+    }
+    return found;
+}
+
+static void test_snapshot_follower_resumes(void)
+{
+    cluster c;
+    cluster_init(&c, 3);
+    tandem_raft *f = c.r[2];
+    tandem_raft_config conf = three_voters();
+    tandem_buf cb = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_raft_config_encode(&conf, &cb));
+    tandem_raft_entry ce = {2, TANDEM_JOURNAL_CONFIG, (uint32_t)cb.len, cb.data};
+    tandem_raft_message m = {.type = TANDEM_RAFT_MSG_SNAPSHOT,
+                             .from = 1,
+                             .to = 2,
+                             .term = 2,
+                             .index = 10,
+                             .log_term = 2,
+                             .commit = 10,
+                             .n_entries = 1,
+                             .entries = &ce,
+                             .chunk_size_bytes = 4,
+                             .chunk = (const uint8_t *)"aaaa"};
+    tandem_raft_message resp;
+    tandem_raft_update u;
+    CHECK(step_and_find(f, &m, TANDEM_RAFT_MSG_SNAPSHOT_RESP, &resp, &u));
+    CHECK_EQ_U64(4, resp.hint);
+    CHECK(u.snapshot_chunk != NULL && memcmp(u.snapshot_chunk, "aaaa", 4) == 0);
+    CHECK_EQ_U64(0, u.snapshot_offset);
+    tandem_raft_advance(f);
+    /* a chunk after a lost one: no data taken, resume at 4 */
+    m.hint = 8;
+    CHECK(step_and_find(f, &m, TANDEM_RAFT_MSG_SNAPSHOT_RESP, &resp, &u));
+    CHECK_EQ_U64(4, resp.hint);
+    CHECK(u.snapshot_chunk == NULL);
+    tandem_raft_advance(f);
+    /* a new leader starts the same snapshot from 0: told to resume at 4 */
+    m.from = 3;
+    m.term = 3;
+    m.hint = 0;
+    CHECK(step_and_find(f, &m, TANDEM_RAFT_MSG_SNAPSHOT_RESP, &resp, &u));
+    CHECK_EQ_U64(4, resp.hint);
+    CHECK_EQ_U64(3, resp.to);
+    tandem_raft_advance(f);
+    m.hint = 4;
+    m.flags = TANDEM_RAFT_FLAG_LAST;
+    m.chunk = (const uint8_t *)"bbbb";
+    CHECK(!step_and_find(f, &m, TANDEM_RAFT_MSG_APPEND_RESP, &resp, &u)); /* not before install */
+    CHECK(u.snapshot_install);
+    CHECK_EQ_U64(10, u.snapshot_index);
+    CHECK_EQ_U64(2, u.snapshot_term);
+    CHECK_EQ_U64(4, u.snapshot_offset);
+    CHECK_EQ_U64(3, u.snapshot_config->n_members);
+    tandem_raft_advance(f);
+    tandem_raft_snapshot_installed(f, 10);
+    CHECK(step_and_find(f, NULL, TANDEM_RAFT_MSG_APPEND_RESP, &resp, &u));
+    CHECK_EQ_U64(10, resp.index);
+    CHECK_EQ_U64(10, u.commit_index);
+    tandem_raft_advance(f);
+    CHECK_EQ_U64(10, tandem_raft_snapshot_index(f));
+    CHECK_EQ_U64(10, tandem_raft_last_index(f));
+    CHECK_EQ_U64(2, tandem_raft_term_at(f, 10));
+    tandem_buf_free(&cb);
+    cluster_free(&c);
+}
+
+static void test_snapshot_leader_sends_chunks(void)
+{
+    cluster c;
+    cluster_init(&c, 3);
+    elect(&c, 1);
+    settle(&c, 4);
+    uint64_t idx = 0;
+    for (int i = 0; i < 5; i++) {
+        CHECK_OK(tandem_raft_propose(c.r[1], TANDEM_JOURNAL_DATA, "p", 1, &idx));
+    }
+    /* replica 3 hears nothing from now on */
+    handle(&c, 1);
+    persist(&c, 1);
+    deliver(&c, 2);
+    persist(&c, 2);
+    deliver(&c, 1);
+    tandem_buf_reset(&c.pending[3]);
+    CHECK_EQ_U64(idx, tandem_raft_commit_index(c.r[1]));
+    CHECK_RC(TANDEM_ERANGE, tandem_raft_compact(c.r[1], idx + 1));
+    CHECK_OK(tandem_raft_compact(c.r[1], idx));
+    CHECK_RC(TANDEM_ERANGE, tandem_raft_compact(c.r[1], idx));
+    CHECK_EQ_U64(3, tandem_raft_snapshot_config(c.r[1])->n_members);
+    tandem_raft_entry e;
+    CHECK_RC(TANDEM_ERANGE, tandem_raft_entry_at(c.r[1], idx, &e));
+    /* replica 3 refuses what it is sent, and the leader falls back to the snapshot */
+    tandem_raft_message rej = {.type = TANDEM_RAFT_MSG_APPEND_RESP,
+                               .flags = TANDEM_RAFT_FLAG_REJECT,
+                               .from = 3,
+                               .to = 1,
+                               .term = tandem_raft_term(c.r[1]),
+                               .index = idx,
+                               .hint = 2};
+    tandem_raft_message snap;
+    tandem_raft_update u;
+    CHECK(step_and_find(c.r[1], &rej, TANDEM_RAFT_MSG_SNAPSHOT, &snap, &u));
+    CHECK_EQ_U64(3, snap.to);
+    CHECK_EQ_U64(idx, snap.index);
+    CHECK_EQ_U64(0, snap.hint);
+    CHECK_EQ_U64(1, snap.n_entries);
+    CHECK_EQ_U64(TANDEM_JOURNAL_CONFIG, snap.entries[0].kind);
+    CHECK(snap.chunk == NULL);
+    tandem_raft_advance(c.r[1]);
+    tandem_raft_message ack = {.type = TANDEM_RAFT_MSG_SNAPSHOT_RESP,
+                               .from = 3,
+                               .to = 1,
+                               .term = tandem_raft_term(c.r[1]),
+                               .index = idx,
+                               .hint = 700};
+    CHECK(step_and_find(c.r[1], &ack, TANDEM_RAFT_MSG_SNAPSHOT, &snap, &u));
+    CHECK_EQ_U64(700, snap.hint);
+    tandem_raft_advance(c.r[1]);
+    cluster_free(&c);
+}
+
 static const tandem_test cases[] = {
     {"message_roundtrip", test_message_roundtrip},
     {"message_refusals", test_message_refusals},
@@ -507,6 +643,8 @@ static const tandem_test cases[] = {
     {"transfer", test_transfer},
     {"check_quorum_steps_down", test_check_quorum_steps_down},
     {"prevote_does_not_raise_terms", test_prevote_does_not_raise_terms},
+    {"snapshot_follower_resumes", test_snapshot_follower_resumes},
+    {"snapshot_leader_sends_chunks", test_snapshot_leader_sends_chunks},
     {NULL, NULL},
 };
 
