@@ -286,6 +286,32 @@ int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m)
     return r->error;
 }
 
+/* Priority: once per election timeout, a leader that is not the member of
+ * highest priority hands leadership to the highest-priority voter that is
+ * fully caught up, so leaders settle where the configuration pins them. */
+static void maybe_hand_to_preferred(tandem_raft *r)
+{
+    if (r->transfer_target != TANDEM_RAFT_NONE || r->commit < r->term_start) {
+        return;
+    }
+    const tandem_raft_member *self = tandem_raft_config_find(&r->conf, r->opts.id);
+    uint8_t best_priority = self != NULL ? self->priority : 0;
+    uint64_t best = TANDEM_RAFT_NONE;
+    for (uint32_t i = 0; i < r->conf.n_members; i++) {
+        const tandem_raft_member *m = &r->conf.members[i];
+        if (m->role == TANDEM_RAFT_VOTER && m->id != r->opts.id && m->priority > best_priority &&
+            r->progress[i].match == raft_last_index(r) && r->progress[i].recent_active) {
+            best_priority = m->priority;
+            best = m->id;
+        }
+    }
+    if (best != TANDEM_RAFT_NONE) {
+        r->transfer_target = best;
+        r->transfer_elapsed = 0;
+        raft_maybe_send_timeout_now(r);
+    }
+}
+
 static void tick_leader(tandem_raft *r)
 {
     if (++r->heartbeat_elapsed >= r->opts.heartbeat_ticks) {
@@ -298,6 +324,7 @@ static void tick_leader(tandem_raft *r)
     if (++r->election_elapsed < r->opts.election_ticks) {
         return;
     }
+    maybe_hand_to_preferred(r);
     /* check-quorum: step down unless a majority answered within a timeout */
     r->election_elapsed = 0;
     uint32_t active = 0;

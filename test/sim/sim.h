@@ -46,6 +46,7 @@ enum sim_fault {
     SIM_SNAPSHOT,    /* a replica snapshotted its state and compacted its log */
     SIM_CHUNK,       /* a snapshot chunk was sent */
     SIM_INSTALL,     /* a follower installed a snapshot it received */
+    SIM_SLOW_FSYNC,  /* an fsync took 50..200 ms */
     SIM_FAULT_COUNT
 };
 
@@ -67,15 +68,17 @@ typedef struct sim_options {
     uint32_t crash_after_commit_per_mille; /* a leader crashes as its commit index advances */
     uint32_t restart_min_ms;               /* a crashed replica restarts after [min, max] */
     uint32_t restart_max_ms;
-    uint32_t eio_every_ms;        /* mean time between fsync failures (0: none) */
-    uint32_t enospc_every_ms;     /* mean time between write failures (0: none) */
-    uint32_t transfer_every_ms;   /* mean time between leadership transfers (0: none) */
-    uint32_t membership_every_ms; /* mean time between membership changes (0: none) */
-    uint32_t snapshot_every_ms;   /* mean time between snapshots (0: none) */
-    uint32_t propose_every_ms;    /* mean time between proposals */
-    uint32_t batch_entries;       /* core option: entries per AppendEntries */
-    uint32_t window_messages;     /* core option: AppendEntries in flight per follower */
-    uint32_t bugs;                /* TANDEM_RAFT_BUG_* planted in every replica */
+    uint32_t eio_every_ms;         /* mean time between fsync failures (0: none) */
+    uint32_t enospc_every_ms;      /* mean time between write failures (0: none) */
+    uint32_t transfer_every_ms;    /* mean time between leadership transfers (0: none) */
+    uint32_t membership_every_ms;  /* mean time between membership changes (0: none) */
+    uint32_t snapshot_every_ms;    /* mean time between snapshots (0: none) */
+    uint32_t slow_fsync_per_mille; /* fsyncs that take 50..200 ms */
+    bool priorities;               /* voters get random election priorities 0..3 */
+    uint32_t propose_every_ms;     /* mean time between proposals */
+    uint32_t batch_entries;        /* core option: entries per AppendEntries */
+    uint32_t window_messages;      /* core option: AppendEntries in flight per follower */
+    uint32_t bugs;                 /* TANDEM_RAFT_BUG_* planted in every replica */
 } sim_options;
 
 void sim_options_default(sim_options *o, uint64_t seed);

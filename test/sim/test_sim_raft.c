@@ -85,6 +85,8 @@ static void setup_network(sim_options *o)
     o->duplicate_per_mille = 30;
     o->delay_max_ms = 20;
     o->partition_every_ms = 300;
+    o->slow_fsync_per_mille = 20;
+    o->priorities = true;
 }
 
 static void setup_crashes(sim_options *o)
@@ -144,7 +146,8 @@ static const scenario network = {"network",
                                   [SIM_REORDER] = 1000,
                                   [SIM_PARTITION] = 100,
                                   [SIM_ONE_WAY] = 100,
-                                  [SIM_ELECTION] = 120}};
+                                  [SIM_ELECTION] = 120,
+                                  [SIM_SLOW_FSYNC] = 100}};
 static const scenario crashes = {
     "crashes",
     setup_crashes,

@@ -243,11 +243,14 @@ typedef struct cluster {
     size_t cap;
 } cluster;
 
-static void cluster_init(cluster *c, uint32_t n_voters)
+static void cluster_init_priority(cluster *c, uint32_t n_voters, uint8_t top_priority_id)
 {
     memset(c, 0, sizeof(*c));
     tandem_raft_config conf = three_voters();
     conf.n_members = n_voters;
+    if (top_priority_id != 0) {
+        conf.members[top_priority_id - 1].priority = 3;
+    }
     tandem_buf b = TANDEM_BUF_INIT;
     CHECK_OK(tandem_raft_config_encode(&conf, &b));
     for (uint32_t i = 1; i <= n_voters; i++) {
@@ -261,6 +264,11 @@ static void cluster_init(cluster *c, uint32_t n_voters)
         CHECK_OK(tandem_raft_load_done(c->r[i], 1, NULL));
     }
     tandem_buf_free(&b);
+}
+
+static void cluster_init(cluster *c, uint32_t n_voters)
+{
+    cluster_init_priority(c, n_voters, 0);
 }
 
 static void cluster_free(cluster *c)
@@ -630,6 +638,28 @@ static void test_snapshot_leader_sends_chunks(void)
     cluster_free(&c);
 }
 
+static void test_priority_hands_over(void)
+{
+    cluster c;
+    cluster_init_priority(&c, 3, 3);
+    elect(&c, 1); /* replica 1 wins first, though 3 is preferred */
+    settle(&c, 4);
+    for (int t = 0; t < 40 && tandem_raft_role(c.r[3]) != TANDEM_RAFT_LEADER; t++) {
+        for (uint32_t i = 1; i <= N; i++) {
+            tandem_raft_tick(c.r[i]);
+        }
+        settle(&c, 2);
+    }
+    CHECK_EQ_U64(TANDEM_RAFT_LEADER, tandem_raft_role(c.r[3]));
+    for (int t = 0; t < 4; t++) {
+        tandem_raft_tick(c.r[3]); /* heartbeats tell the others */
+        settle(&c, 2);
+    }
+    CHECK_EQ_U64(3, tandem_raft_leader(c.r[1]));
+    CHECK_EQ_U64(TANDEM_RAFT_FOLLOWER, tandem_raft_role(c.r[1]));
+    cluster_free(&c);
+}
+
 static const tandem_test cases[] = {
     {"message_roundtrip", test_message_roundtrip},
     {"message_refusals", test_message_refusals},
@@ -644,6 +674,7 @@ static const tandem_test cases[] = {
     {"check_quorum_steps_down", test_check_quorum_steps_down},
     {"prevote_does_not_raise_terms", test_prevote_does_not_raise_terms},
     {"snapshot_follower_resumes", test_snapshot_follower_resumes},
+    {"priority_hands_over", test_priority_hands_over},
     {"snapshot_leader_sends_chunks", test_snapshot_leader_sends_chunks},
     {NULL, NULL},
 };

@@ -28,9 +28,9 @@
 #define CHUNK_BYTES      512
 
 static const char *const fault_names[SIM_FAULT_COUNT] = {
-    "drop",        "duplicate",  "reorder",   "partition", "one-way",  "crash",
-    "torn-write",  "lost-write", "fsync-eio", "enospc",    "election", "transfer",
-    "conf-change", "snapshot",   "chunk",     "install",
+    "drop",        "duplicate",  "reorder",   "partition", "one-way",    "crash",
+    "torn-write",  "lost-write", "fsync-eio", "enospc",    "election",   "transfer",
+    "conf-change", "snapshot",   "chunk",     "install",   "slow-fsync",
 };
 
 const char *sim_fault_name(int fault)
@@ -170,7 +170,7 @@ static void build_config(const sim_options *o, tandem_raft_config *c)
         c->members[i].id = i + 1;
         c->members[i].incarnation = 1000 + i;
         c->members[i].role = TANDEM_RAFT_VOTER;
-        c->members[i].priority = 1;
+        c->members[i].priority = o->priorities ? (uint8_t)(mix(o->seed, i) % 4) : 1;
         c->members[i].region = (uint8_t)(i % 2);
     }
     c->n_members = o->voters;
@@ -612,6 +612,10 @@ static void handle_ready(sim *s, uint32_t idx)
         if (rc == 0 && u.n_entries > 0 && !r->flush_pending) {
             r->flush_pending = true;
             r->flush_at_ms = s->now_ms + 1 + rnd(s, 8);
+            if (s->faults_on && rnd(s, 1000) < s->o->slow_fsync_per_mille) {
+                r->flush_at_ms += 50 + rnd(s, 150);
+                s->res->faults[SIM_SLOW_FSYNC]++;
+            }
         }
         if (rc == 0 && u.role == TANDEM_RAFT_LEADER) {
             check_leader(s, r);
