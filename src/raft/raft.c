@@ -138,6 +138,9 @@ int tandem_raft_load_hard_state(tandem_raft *r, uint64_t term, uint64_t voted_fo
 {
     TANDEM_ASSERT(r != NULL);
     TANDEM_ASSERT(!r->loaded);
+    if (term > TANDEM_RAFT_TERM_MAX) {
+        return TANDEM_ECORRUPT;
+    }
     r->term = term;
     r->voted_for = voted_for;
     return TANDEM_OK;
@@ -147,6 +150,11 @@ int tandem_raft_load_entry(tandem_raft *r, const tandem_raft_entry *e, tandem_di
 {
     TANDEM_ASSERT(r != NULL && e != NULL);
     TANDEM_ASSERT(!r->loaded);
+    if (e->term > TANDEM_RAFT_TERM_MAX) {
+        return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft: entry %llu has term %llu",
+                               (unsigned long long)(raft_last_index(r) + 1),
+                               (unsigned long long)e->term);
+    }
     if (e->term < raft_last_term(r)) {
         return tandem_diag_set(diag, TANDEM_EINVAL, "raft: entry %llu has term %llu below %llu",
                                (unsigned long long)(raft_last_index(r) + 1),
@@ -235,7 +243,8 @@ int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m)
         return r->error;
     }
     if (m->to != r->opts.id || m->from == r->opts.id || m->epoch != r->conf.epoch ||
-        m->type < TANDEM_RAFT_MSG_APPEND || m->type > TANDEM_RAFT_MSG_SNAPSHOT_RESP) {
+        m->term > TANDEM_RAFT_TERM_MAX || m->type < TANDEM_RAFT_MSG_APPEND ||
+        m->type > TANDEM_RAFT_MSG_SNAPSHOT_RESP) {
         return TANDEM_OK;
     }
     if (m->term > r->term) {

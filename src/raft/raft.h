@@ -44,6 +44,8 @@
 
 #define TANDEM_RAFT_NONE        UINT64_MAX /* no replica (no leader, no vote) */
 #define TANDEM_RAFT_MEMBERS_MAX 16
+/* Messages with a higher term are dropped, so terms can never overflow. */
+#define TANDEM_RAFT_TERM_MAX ((uint64_t)1 << 62)
 /* AppendEntries in flight per follower, and entries/bytes per message. */
 #define TANDEM_RAFT_WINDOW_MAX           256
 #define TANDEM_RAFT_BATCH_ENTRIES_MAX    4096
@@ -206,7 +208,8 @@ void tandem_raft_free(tandem_raft *r);
  * replica). Entries loaded count as persisted. A replica whose log holds no
  * configuration (a new member) never campaigns; it waits for a leader. The payload is copied.
  * load_entry gives TANDEM_ECORRUPT for a configuration entry that does not
- * decode, TANDEM_EINVAL for a term lower than the previous entry's.
+ * decode or a term above TANDEM_RAFT_TERM_MAX, TANDEM_EINVAL for a term lower
+ * than the previous entry's; load_hard_state TANDEM_ECORRUPT for such a term.
  */
 int tandem_raft_load_hard_state(tandem_raft *r, uint64_t term, uint64_t voted_for);
 int tandem_raft_load_entry(tandem_raft *r, const tandem_raft_entry *e, tandem_diag *diag);

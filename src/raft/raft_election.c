@@ -96,6 +96,9 @@ static void tally(tandem_raft *r)
 void raft_campaign(tandem_raft *r, bool pre, bool transfer)
 {
     TANDEM_ASSERT(raft_is_voter(r, r->opts.id));
+    if (r->term >= TANDEM_RAFT_TERM_MAX) {
+        return; /* terms are exhausted: this replica only follows */
+    }
     uint64_t term = r->term + 1;
     if (pre) {
         r->role = TANDEM_RAFT_PRECANDIDATE;

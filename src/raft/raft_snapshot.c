@@ -125,7 +125,8 @@ static void reply(tandem_raft *r, const tandem_raft_message *m)
 /* Starts receiving snapshot m->index, if m is its first chunk and valid. */
 static bool start_receiving(tandem_raft *r, const tandem_raft_message *m)
 {
-    if (m->hint != 0 || m->n_entries != 1 || m->entries[0].kind != TANDEM_JOURNAL_CONFIG) {
+    if (m->hint != 0 || m->n_entries != 1 || m->entries[0].kind != TANDEM_JOURNAL_CONFIG ||
+        m->log_term > m->term || m->index == 0) {
         return false;
     }
     tandem_raft_config c;

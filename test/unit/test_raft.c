@@ -660,6 +660,56 @@ static void test_priority_hands_over(void)
     cluster_free(&c);
 }
 
+/* Found by the fuzz target: a bogus huge term must not overflow the term
+ * counter, and a snapshot must not claim a term above its sender's. */
+static void test_bogus_terms_ignored(void)
+{
+    cluster c;
+    cluster_init(&c, 3);
+    tandem_raft_message m = {
+        .type = TANDEM_RAFT_MSG_TIMEOUT_NOW, .from = 2, .to = 1, .term = UINT64_MAX};
+    CHECK_OK(tandem_raft_step(c.r[1], &m));
+    CHECK_EQ_U64(1, tandem_raft_term(c.r[1]));
+    m.term = TANDEM_RAFT_TERM_MAX + 1;
+    CHECK_OK(tandem_raft_step(c.r[1], &m));
+    CHECK_EQ_U64(1, tandem_raft_term(c.r[1]));
+    tandem_raft_config conf = three_voters();
+    tandem_buf cb = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_raft_config_encode(&conf, &cb));
+    tandem_raft_entry ce = {2, TANDEM_JOURNAL_CONFIG, (uint32_t)cb.len, cb.data};
+    tandem_raft_message s = {.type = TANDEM_RAFT_MSG_SNAPSHOT,
+                             .flags = TANDEM_RAFT_FLAG_LAST,
+                             .from = 2,
+                             .to = 1,
+                             .term = 2,
+                             .index = 5,
+                             .log_term = 9,
+                             .n_entries = 1,
+                             .entries = &ce,
+                             .chunk_size_bytes = 1,
+                             .chunk = (const uint8_t *)"x"};
+    tandem_raft_message resp;
+    tandem_raft_update u;
+    CHECK(step_and_find(c.r[1], &s, TANDEM_RAFT_MSG_SNAPSHOT_RESP, &resp, &u));
+    CHECK(!u.snapshot_install);
+    CHECK_EQ_U64(0, resp.hint);
+    tandem_raft_advance(c.r[1]);
+    tandem_diag d;
+    tandem_raft *fresh;
+    tandem_seeded_rand rnd;
+    tandem_seeded_rand_init(&rnd, 1);
+    tandem_raft_options o;
+    tandem_raft_options_default(&o, 1, &rnd.base);
+    CHECK_OK(tandem_raft_new(&o, &fresh, &d));
+    CHECK_RC(TANDEM_ECORRUPT, tandem_raft_load_hard_state(fresh, UINT64_MAX, 1));
+    tandem_raft_entry big = {UINT64_MAX, TANDEM_JOURNAL_NOOP, 0, NULL};
+    CHECK_RC(TANDEM_ECORRUPT, tandem_raft_load_entry(fresh, &big, &d));
+    CHECK_CONTAINS(d.message, "has term");
+    tandem_raft_free(fresh);
+    tandem_buf_free(&cb);
+    cluster_free(&c);
+}
+
 static const tandem_test cases[] = {
     {"message_roundtrip", test_message_roundtrip},
     {"message_refusals", test_message_refusals},
@@ -675,6 +725,7 @@ static const tandem_test cases[] = {
     {"prevote_does_not_raise_terms", test_prevote_does_not_raise_terms},
     {"snapshot_follower_resumes", test_snapshot_follower_resumes},
     {"priority_hands_over", test_priority_hands_over},
+    {"bogus_terms_ignored", test_bogus_terms_ignored},
     {"snapshot_leader_sends_chunks", test_snapshot_leader_sends_chunks},
     {NULL, NULL},
 };
