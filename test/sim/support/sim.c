@@ -17,6 +17,7 @@
 #include "base/rand.h"
 #include "journal/journal.h"
 #include "raft/raft.h"
+#include "raft/raft_journal.h"
 #include "sim.h"
 
 #define TICK_MS          10
@@ -238,43 +239,22 @@ static int start(sim *s, sim_replica *r)
     ro.batch_entries = s->o->batch_entries;
     ro.bugs = s->o->bugs;
     rc = tandem_raft_new(&ro, &r->raft, &d);
-    tandem_journal_meta meta = tandem_journal_meta_get(r->journal);
-    uint64_t vote = meta.voted_for == TANDEM_JOURNAL_NO_VOTE ? TANDEM_RAFT_NONE : meta.voted_for;
-    rc = rc ? rc : tandem_raft_load_hard_state(r->raft, meta.term, vote);
-    uint64_t last = tandem_journal_last_index(r->journal);
-    if (rc == 0 && r->snap_index > 0) {
-        /* entries after the snapshot must continue it, or the journal starts over */
-        uint64_t t = 0;
-        if (last < r->snap_index || tandem_journal_term_at(r->journal, r->snap_index, &t) != 0 ||
-            t != r->snap_term) {
-            rc = tandem_journal_reset(r->journal, r->snap_index + 1, r->snap_term, &d);
-            if (rc == TANDEM_EIO || rc == TANDEM_ENOSPC) {
-                tandem_raft_free(r->raft);
-                r->raft = NULL;
-                tandem_journal_close(r->journal);
-                r->journal = NULL;
-                tandem_faultfs_crash(r->fs, false);
-                r->restart_at_ms = s->now_ms + 20;
-                return 0;
-            }
-            last = tandem_journal_last_index(r->journal);
-        }
-        rc = rc ? rc
-                : tandem_raft_load_snapshot(r->raft, r->snap_index, r->snap_term, &r->snap_conf);
+    tandem_raft_snapshot_meta snap = {r->snap_index, r->snap_term, r->snap_conf};
+    /* index 1 is the bootstrap configuration, identical everywhere: committed */
+    uint64_t commit = tandem_journal_last_index(r->journal) >= 1 ? 1 : 0;
+    rc = rc ? rc
+            : tandem_raft_journal_load(r->raft, r->journal, r->snap_index > 0 ? &snap : NULL,
+                                       commit, &d);
+    if (rc == TANDEM_EIO || rc == TANDEM_ENOSPC || rc == TANDEM_ESTOPPED) {
+        /* the disk failed while the journal was reset after the snapshot */
+        tandem_raft_free(r->raft);
+        r->raft = NULL;
+        tandem_journal_close(r->journal);
+        r->journal = NULL;
+        tandem_faultfs_crash(r->fs, false);
+        r->restart_at_ms = s->now_ms + 20;
+        return 0;
     }
-    tandem_buf payload = TANDEM_BUF_INIT;
-    uint64_t first = tandem_journal_first_index(r->journal);
-    if (first <= r->snap_index) {
-        first = r->snap_index + 1;
-    }
-    for (uint64_t i = first; rc == 0 && i <= last; i++) {
-        tandem_journal_entry je;
-        rc = tandem_journal_read(r->journal, i, &je, &payload, &d);
-        tandem_raft_entry e = {je.term, je.kind, je.payload_size_bytes, payload.data};
-        rc = rc ? rc : tandem_raft_load_entry(r->raft, &e, &d);
-    }
-    tandem_buf_free(&payload);
-    rc = rc ? rc : tandem_raft_load_done(r->raft, last >= 1 ? 1 : 0, &d);
     if (rc != 0) {
         fail(s, "replica %llu cannot load: %s", (unsigned long long)r->id, tandem_diag_text(&d));
         return rc;
@@ -577,25 +557,15 @@ static void handle_ready(sim *s, uint32_t idx)
         }
         tandem_raft_update u;
         tandem_raft_ready(r->raft, &u);
-        int rc = 0;
-        if (u.hard_state_changed) {
-            uint64_t vote = u.voted_for == TANDEM_RAFT_NONE ? TANDEM_JOURNAL_NO_VOTE : u.voted_for;
-            rc = tandem_journal_meta_set(r->journal, u.term, vote, NULL);
-        }
+        int rc = tandem_raft_journal_write_hard_state(r->journal, &u, NULL);
         for (size_t i = 0; i < u.n_messages && rc == 0; i++) {
             net_send(s, idx, &u.messages[i]);
         }
-        if (rc == 0 && u.truncate_from != 0) {
-            rc = tandem_journal_truncate_from(r->journal, u.truncate_from, NULL);
-        }
-        for (size_t i = 0; i < u.n_entries && rc == 0; i++) {
-            const tandem_raft_entry *e = &u.entries[i];
-            uint64_t at;
-            rc = tandem_journal_append(r->journal, e->term, e->kind, e->payload, e->size_bytes, &at,
-                                       NULL);
-            if (rc == 0 && at != u.entries_first_index + i) {
-                fail(s, "journal index %llu, core index %llu", (unsigned long long)at,
-                     (unsigned long long)(u.entries_first_index + i));
+        tandem_diag d;
+        if (rc == 0) {
+            rc = tandem_raft_journal_write_entries(r->journal, &u, &d);
+            if (rc == TANDEM_ECORRUPT) {
+                fail(s, "replica %llu: %s", (unsigned long long)r->id, tandem_diag_text(&d));
             }
         }
         bool elected = u.role == TANDEM_RAFT_LEADER && !r->was_leader;
@@ -650,14 +620,10 @@ static void flush(sim *s, uint32_t idx)
 {
     sim_replica *r = &s->rep[idx];
     r->flush_pending = false;
-    int rc = tandem_journal_flush(r->journal, NULL);
+    int rc = tandem_raft_journal_flush(r->raft, r->journal, NULL);
     if (rc != 0) {
         io_failed(s, r, rc);
-        return;
     }
-    uint64_t last = tandem_journal_last_index(r->journal), term = 0;
-    (void)tandem_journal_term_at(r->journal, last, &term);
-    tandem_raft_persisted(r->raft, last, term);
 }
 
 static void deliver(sim *s, sim_msg *m)
