@@ -34,6 +34,7 @@
 #include "base/rand.h"
 #include "journal/journal.h"
 #include "raft/raft.h"
+#include "raft/raft_journal.h"
 
 #define REPLICAS_MAX       4
 #define LATENCIES_MAX      (1u << 22)
@@ -104,10 +105,7 @@ static void handle(uint32_t id)
     while (tandem_raft_has_ready(r->raft)) {
         tandem_raft_update u;
         tandem_raft_ready(r->raft, &u);
-        if (u.hard_state_changed) {
-            uint64_t vote = u.voted_for == TANDEM_RAFT_NONE ? TANDEM_JOURNAL_NO_VOTE : u.voted_for;
-            check(tandem_journal_meta_set(r->journal, u.term, vote, NULL), "meta");
-        }
+        check(tandem_raft_journal_write_hard_state(r->journal, &u, NULL), "term/vote");
         tandem_buf frame = TANDEM_BUF_INIT;
         for (size_t i = 0; i < u.n_messages; i++) {
             const tandem_raft_message *m = &u.messages[i];
@@ -120,15 +118,7 @@ static void handle(uint32_t id)
             check(tandem_buf_append(&B.queue[m->to], frame.data, frame.len), "queue");
         }
         tandem_buf_free(&frame);
-        if (u.truncate_from != 0) {
-            check(tandem_journal_truncate_from(r->journal, u.truncate_from, NULL), "truncate");
-        }
-        for (size_t i = 0; i < u.n_entries; i++) {
-            uint64_t at;
-            check(tandem_journal_append(r->journal, u.entries[i].term, u.entries[i].kind,
-                                        u.entries[i].payload, u.entries[i].size_bytes, &at, NULL),
-                  "append");
-        }
+        check(tandem_raft_journal_write_entries(r->journal, &u, NULL), "append");
         tandem_raft_advance(r->raft);
     }
 }
