@@ -263,7 +263,7 @@ static void run(const char *parent, uint32_t n, uint32_t inflight, double second
             first_measured = tandem_raft_last_index(B.rep[l].raft) + 1;
             committed_seen = first_measured - 1;
         }
-        if (start != 0) {
+        if (start != 0 && l != 0) { /* no proposals while leadership moves */
             tandem_raft *lr = B.rep[l].raft;
             while (tandem_raft_last_index(lr) - tandem_raft_commit_index(lr) < inflight) {
                 uint64_t idx;
