@@ -359,7 +359,7 @@ void tandem_raft_tick(tandem_raft *r)
         return;
     }
     r->election_elapsed++;
-    if (r->election_elapsed >= r->election_timeout && raft_is_voter(r, r->opts.id)) {
+    if (r->election_elapsed >= r->election_timeout && raft_may_campaign(r)) {
         raft_campaign(r, true, false);
     }
 }

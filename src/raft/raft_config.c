@@ -129,6 +129,31 @@ bool raft_is_voter(const tandem_raft *r, uint64_t id)
     return m != NULL && m->role == TANDEM_RAFT_VOTER;
 }
 
+/*
+ * A replica campaigns when it is a voter in its latest configuration or in
+ * the committed one. The second matters when the latest is an uncommitted
+ * entry that demotes or removes it: without it, a cluster whose only
+ * up-to-date replicas hold such entries could never elect a leader again.
+ * It is safe because a candidate counts votes by its latest configuration
+ * alone, its own vote only if it is a voter there.
+ */
+bool raft_may_campaign(const tandem_raft *r)
+{
+    if (raft_is_voter(r, r->opts.id)) {
+        return true;
+    }
+    if (r->conf_index <= r->commit) {
+        return false; /* the latest is the committed one */
+    }
+    tandem_raft_config committed;
+    if (raft_conf_at(r, r->commit, &committed) != 0) {
+        return false;
+    }
+    const tandem_raft_member *m = tandem_raft_config_find(&committed, r->opts.id);
+    TANDEM_ASSERT(committed.n_members <= TANDEM_RAFT_MEMBERS_MAX);
+    return m != NULL && m->role == TANDEM_RAFT_VOTER;
+}
+
 uint32_t raft_voter_count(const tandem_raft *r)
 {
     uint32_t n = 0;

@@ -95,7 +95,7 @@ static void tally(tandem_raft *r)
 
 void raft_campaign(tandem_raft *r, bool pre, bool transfer)
 {
-    TANDEM_ASSERT(raft_is_voter(r, r->opts.id));
+    TANDEM_ASSERT(raft_may_campaign(r));
     if (r->term >= TANDEM_RAFT_TERM_MAX) {
         return; /* terms are exhausted: this replica only follows */
     }
@@ -115,8 +115,9 @@ void raft_campaign(tandem_raft *r, bool pre, bool transfer)
     raft_reset_election_timeout(r);
     memset(r->votes, 0, sizeof(r->votes));
     int self = raft_conf_slot(r, r->opts.id);
-    TANDEM_ASSERT(self >= 0);
-    r->votes[self] = 1;
+    if (self >= 0) {
+        r->votes[self] = 1; /* counted only if a voter */
+    }
     for (uint32_t i = 0; i < r->conf.n_members; i++) {
         const tandem_raft_member *m = &r->conf.members[i];
         if (m->role != TANDEM_RAFT_VOTER || m->id == r->opts.id) {
@@ -192,7 +193,7 @@ void raft_recv_vote_resp(tandem_raft *r, const tandem_raft_message *m)
 void raft_recv_timeout_now(tandem_raft *r, const tandem_raft_message *m)
 {
     TANDEM_ASSERT(m->term == r->term);
-    if (r->role == TANDEM_RAFT_LEADER || !raft_is_voter(r, r->opts.id)) {
+    if (r->role == TANDEM_RAFT_LEADER || !raft_may_campaign(r)) {
         return;
     }
     raft_campaign(r, false, true);

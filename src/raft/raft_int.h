@@ -127,6 +127,8 @@ int raft_conf_slot(const tandem_raft *r, uint64_t id);
 bool raft_is_voter(const tandem_raft *r, uint64_t id);
 uint32_t raft_voter_count(const tandem_raft *r);
 int raft_progress_rebuild(tandem_raft *r);
+int raft_conf_at(const tandem_raft *r, uint64_t index, tandem_raft_config *out);
+bool raft_may_campaign(const tandem_raft *r);
 
 /* raft.c */
 void raft_send(tandem_raft *r, const raft_msg *m);

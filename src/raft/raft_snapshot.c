@@ -44,9 +44,10 @@ int tandem_raft_load_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
     return raft_progress_rebuild(r);
 }
 
-/* The configuration in force at `index` (a log index after the snapshot). */
-static int conf_at(tandem_raft *r, uint64_t index, tandem_raft_config *out)
+/* The configuration in force at `index` (>= the snapshot index). */
+int raft_conf_at(const tandem_raft *r, uint64_t index, tandem_raft_config *out)
 {
+    TANDEM_ASSERT(index >= r->snap_index && index <= raft_last_index(r));
     for (uint64_t i = index; i > r->snap_index; i--) {
         const tandem_raft_entry *e = raft_entry_ptr(r, i);
         if (e->kind == TANDEM_JOURNAL_CONFIG) {
@@ -65,7 +66,7 @@ int tandem_raft_compact(tandem_raft *r, uint64_t index)
         return TANDEM_ERANGE;
     }
     tandem_raft_config c;
-    int rc = conf_at(r, index, &c);
+    int rc = raft_conf_at(r, index, &c);
     rc = rc ? rc : raft_snap_conf_set(r, &c);
     if (rc != 0) {
         return rc;

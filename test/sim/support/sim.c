@@ -899,8 +899,30 @@ static void quiet_phase(sim *s)
         }
     }
     if (!s->res->failed) {
-        fail(s, "no progress: the final proposal (index %llu) did not commit in %d ms",
-             (unsigned long long)target, QUIET_MS);
+        /* say what each replica thinks, to start the diagnosis */
+        char state[320] = "";
+        size_t off = 0;
+        for (uint32_t i = 0; i < s->o->replicas && off < sizeof(state); i++) {
+            sim_replica *r = &s->rep[i];
+            if (!r->up) {
+                off += (size_t)snprintf(state + off, sizeof(state) - off, " [%u down]", i + 1);
+                continue;
+            }
+            const tandem_raft_config *c = tandem_raft_config_current(r->raft);
+            uint32_t voters = 0;
+            for (uint32_t k = 0; k < c->n_members; k++) {
+                voters |= (c->members[k].role == TANDEM_RAFT_VOTER ? 1u : 0u)
+                          << c->members[k].id;
+            }
+            off += (size_t)snprintf(state + off, sizeof(state) - off,
+                                    " [%u role %u term %llu commit %llu last %llu voters 0x%x]",
+                                    i + 1, tandem_raft_role(r->raft),
+                                    (unsigned long long)tandem_raft_term(r->raft),
+                                    (unsigned long long)tandem_raft_commit_index(r->raft),
+                                    (unsigned long long)tandem_raft_last_index(r->raft), voters);
+        }
+        fail(s, "no progress: the final proposal (index %llu) did not commit in %d ms;%s",
+             (unsigned long long)target, QUIET_MS, state);
     }
 }
 
