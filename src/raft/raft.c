@@ -138,6 +138,7 @@ int tandem_raft_load_hard_state(tandem_raft *r, uint64_t term, uint64_t voted_fo
 {
     TANDEM_ASSERT(r != NULL);
     TANDEM_ASSERT(!r->loaded);
+    TANDEM_ASSERT(r->log_len == 0);
     if (term > TANDEM_RAFT_TERM_MAX) {
         return TANDEM_ECORRUPT;
     }
@@ -488,47 +489,64 @@ void tandem_raft_advance(tandem_raft *r)
 
 uint8_t tandem_raft_role(const tandem_raft *r)
 {
+    TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(r->role >= TANDEM_RAFT_FOLLOWER && r->role <= TANDEM_RAFT_LEADER);
     return r->role;
 }
 
 uint64_t tandem_raft_term(const tandem_raft *r)
 {
+    TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(raft_last_term(r) <= r->term || !r->loaded);
     return r->term;
 }
 
 uint64_t tandem_raft_leader(const tandem_raft *r)
 {
+    TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(r->role != TANDEM_RAFT_LEADER || r->leader == r->opts.id);
     return r->leader;
 }
 
 uint64_t tandem_raft_commit_index(const tandem_raft *r)
 {
+    TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(r->commit <= raft_last_index(r));
     return r->commit;
 }
 
 uint64_t tandem_raft_last_index(const tandem_raft *r)
 {
+    TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(r->unstable_from <= raft_last_index(r) + 1);
     return raft_last_index(r);
 }
 
 uint64_t tandem_raft_persisted_index(const tandem_raft *r)
 {
+    TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(r->persisted <= raft_last_index(r));
     return r->persisted;
 }
 
 uint64_t tandem_raft_snapshot_index(const tandem_raft *r)
 {
+    TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(r->snap_index <= r->commit);
     return r->snap_index;
 }
 
 const tandem_raft_config *tandem_raft_snapshot_config(const tandem_raft *r)
 {
     TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(r->snap_conf.n_members <= TANDEM_RAFT_MEMBERS_MAX);
     return &r->snap_conf;
 }
 
 uint64_t tandem_raft_term_at(const tandem_raft *r, uint64_t index)
 {
+    TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(r->snap_index <= raft_last_index(r));
     return raft_term_at(r, index);
 }
 
@@ -545,5 +563,6 @@ int tandem_raft_entry_at(const tandem_raft *r, uint64_t index, tandem_raft_entry
 const tandem_raft_config *tandem_raft_config_current(const tandem_raft *r)
 {
     TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(r->conf.n_members <= TANDEM_RAFT_MEMBERS_MAX);
     return &r->conf;
 }
