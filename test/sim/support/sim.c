@@ -911,8 +911,7 @@ static void quiet_phase(sim *s)
             const tandem_raft_config *c = tandem_raft_config_current(r->raft);
             uint32_t voters = 0;
             for (uint32_t k = 0; k < c->n_members; k++) {
-                voters |= (c->members[k].role == TANDEM_RAFT_VOTER ? 1u : 0u)
-                          << c->members[k].id;
+                voters |= (c->members[k].role == TANDEM_RAFT_VOTER ? 1u : 0u) << c->members[k].id;
             }
             off += (size_t)snprintf(state + off, sizeof(state) - off,
                                     " [%u role %u term %llu commit %llu last %llu voters 0x%x]",
