@@ -1,0 +1,994 @@
+/*
+ * sim.c — the deterministic Raft simulator (see sim.h).
+ *
+ * Time advances one virtual millisecond per step. In each step the scenario
+ * may inject faults, due messages are delivered, replicas tick every 10 ms
+ * and finish due fsyncs, the leader may propose, and then every live replica
+ * hands over its ready (persist term/vote, send, truncate/append, apply).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/crc32c.h"
+#include "base/faultfs.h"
+#include "base/log.h"
+#include "base/rand.h"
+#include "journal/journal.h"
+#include "raft/raft.h"
+#include "raft/raft_journal.h"
+#include "sim.h"
+
+#define TICK_MS          10
+#define QUIET_MS         3000
+#define LOG_CHECK_MS     50
+#define MESSAGES_MAX     20000
+#define READY_ROUNDS_MAX 16
+#define SNAP_FILL_BYTES  2000 /* a snapshot is index, hash and this many derived bytes */
+#define CHUNK_BYTES      512
+
+static const char *const fault_names[SIM_FAULT_COUNT] = {
+    "drop",        "duplicate",  "reorder",   "partition", "one-way",    "crash",
+    "torn-write",  "lost-write", "fsync-eio", "enospc",    "election",   "transfer",
+    "conf-change", "snapshot",   "chunk",     "install",   "slow-fsync",
+};
+
+const char *sim_fault_name(int fault)
+{
+    return fault >= 0 && fault < SIM_FAULT_COUNT ? fault_names[fault] : "?";
+}
+
+void sim_options_default(sim_options *o, uint64_t seed)
+{
+    memset(o, 0, sizeof(*o));
+    o->seed = seed;
+    o->replicas = 3;
+    o->voters = 3;
+    o->duration_ms = 3000;
+    o->delay_min_ms = 1;
+    o->delay_max_ms = 8;
+    o->propose_every_ms = 10;
+    o->partition_max_ms = 450;
+    o->restart_min_ms = 20;
+    o->restart_max_ms = 220;
+    o->batch_entries = 16;
+    o->window_messages = 8;
+}
+
+typedef struct sim_msg {
+    uint64_t at_ms;
+    uint32_t from;
+    uint32_t to;
+    uint8_t *bytes;
+    size_t len;
+} sim_msg;
+
+typedef struct sim_replica {
+    uint64_t id;
+    tandem_seeded_rand rand;
+    tandem_faultfs *fs;
+    tandem_journal *journal;
+    tandem_raft *raft;
+    bool up;
+    uint64_t restart_at_ms;
+    bool flush_pending;
+    uint64_t flush_at_ms;
+    uint64_t applied;
+    uint64_t hash;
+    uint64_t checked_commit;
+    bool was_leader;
+    /* the durable snapshot (kept apart from the faulty disk: written atomically) */
+    uint64_t snap_index;
+    uint64_t snap_term;
+    uint64_t snap_hash;
+    tandem_raft_config snap_conf;
+    tandem_buf staging; /* snapshot being received */
+    uint64_t staging_index;
+    uint64_t last_deliver_ms[SIM_REPLICAS_MAX]; /* per incoming link, for reorder counting */
+} sim_replica;
+
+/* What everyone agrees on so far: committed entries and applied hashes. */
+typedef struct sim_truth_entry {
+    uint64_t term;
+    uint32_t crc;
+    uint64_t hash; /* applied state after this entry (0: not yet known) */
+} sim_truth_entry;
+
+typedef struct sim {
+    const sim_options *o;
+    sim_result *res;
+    tandem_seeded_rand rand;
+    uint64_t now_ms;
+    sim_replica rep[SIM_REPLICAS_MAX];
+    bool blocked[SIM_REPLICAS_MAX][SIM_REPLICAS_MAX]; /* [from][to] */
+    uint64_t heal_at_ms;
+    sim_msg *msgs;
+    size_t n_msgs;
+    sim_truth_entry *truth;
+    uint64_t truth_len;
+    uint64_t truth_cap;
+    uint64_t *term_leader; /* term -> leader id + 1 (0: none seen) */
+    uint64_t term_leader_cap;
+    uint64_t proposals;
+    tandem_buf buf;
+    tandem_raft_entry *dec_entries;
+    size_t dec_cap;
+    bool faults_on;
+} sim;
+
+static void fail(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(sim *s, const char *fmt, ...)
+{
+    if (s->res->failed) {
+        return;
+    }
+    s->res->failed = true;
+    int n = snprintf(s->res->message, sizeof(s->res->message),
+                     "t=%llums: ", (unsigned long long)s->now_ms);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->res->message + n, sizeof(s->res->message) - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static uint64_t rnd(sim *s, uint64_t n)
+{
+    return tandem_rand_below(&s->rand.base, n);
+}
+
+/* True with probability 1/every per millisecond. */
+static bool every(sim *s, uint32_t every_ms)
+{
+    return every_ms > 0 && rnd(s, every_ms) == 0;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 29);
+}
+
+/* The bytes of a snapshot: index, hash, then bytes derived from the hash. */
+static int snap_blob(uint64_t index, uint64_t hash, tandem_buf *out)
+{
+    tandem_buf_reset(out);
+    int rc = tandem_buf_put_u64(out, index);
+    rc = rc ? rc : tandem_buf_put_u64(out, hash);
+    for (uint32_t i = 0; i < SNAP_FILL_BYTES && rc == 0; i++) {
+        rc = tandem_buf_put_u8(out, (uint8_t)(mix(hash, i) & 0xff));
+    }
+    return rc;
+}
+
+static void build_config(const sim_options *o, tandem_raft_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    for (uint32_t i = 0; i < o->voters; i++) {
+        c->members[i].id = i + 1;
+        c->members[i].incarnation = 1000 + i;
+        c->members[i].role = TANDEM_RAFT_VOTER;
+        c->members[i].priority = o->priorities ? (uint8_t)(mix(o->seed, i) % 4) : 1;
+        c->members[i].region = (uint8_t)(i % 2);
+    }
+    c->n_members = o->voters;
+}
+
+/* ---- disk ---- */
+
+static void crash(sim *s, sim_replica *r)
+{
+    if (!r->up) {
+        return;
+    }
+    tandem_raft_free(r->raft);
+    r->raft = NULL;
+    tandem_journal_close(r->journal);
+    r->journal = NULL;
+    tandem_faultfs_crash(r->fs, false);
+    r->up = false;
+    uint32_t idx = (uint32_t)(r->id - 1);
+    size_t keep = 0;
+    for (size_t i = 0; i < s->n_msgs; i++) {
+        if (s->msgs[i].from == idx && rnd(s, 2) == 0) {
+            free(s->msgs[i].bytes);
+            s->res->faults[SIM_DROP]++;
+        } else {
+            s->msgs[keep++] = s->msgs[i];
+        }
+    }
+    s->n_msgs = keep;
+    r->flush_pending = false;
+    r->restart_at_ms =
+        s->now_ms + s->o->restart_min_ms + rnd(s, s->o->restart_max_ms - s->o->restart_min_ms + 1);
+    s->res->faults[SIM_CRASH]++;
+}
+
+static int journal_opts_open(sim_replica *r, tandem_diag *d)
+{
+    tandem_journal_options jo;
+    tandem_journal_options_default(&jo);
+    jo.segment_size_bytes = 64 * 1024;
+    jo.entry_size_bytes_max = 4096;
+    jo.write_buffer_bytes = 64; /* write through early: leaves unsynced bytes to tear */
+    return tandem_journal_open(tandem_faultfs_ops(r->fs), "j", &jo, &r->journal, d);
+}
+
+/* Opens the journal and loads the core from it, as a restarted broker would. */
+static int start(sim *s, sim_replica *r)
+{
+    tandem_diag d;
+    int rc = journal_opts_open(r, &d);
+    if (rc == TANDEM_EIO || rc == TANDEM_ENOSPC) {
+        /* the disk failed during recovery: power off and try again later */
+        tandem_faultfs_crash(r->fs, false);
+        r->restart_at_ms = s->now_ms + 20 + rnd(s, 200);
+        return 0;
+    }
+    if (rc != 0) {
+        fail(s, "replica %llu cannot open its journal: %s", (unsigned long long)r->id,
+             tandem_diag_text(&d));
+        return rc;
+    }
+    tandem_raft_options ro;
+    tandem_raft_options_default(&ro, r->id, &r->rand.base);
+    ro.window_messages = s->o->window_messages;
+    ro.batch_entries = s->o->batch_entries;
+    ro.bugs = s->o->bugs;
+    rc = tandem_raft_new(&ro, &r->raft, &d);
+    tandem_raft_snapshot_meta snap = {r->snap_index, r->snap_term, r->snap_conf};
+    /* index 1 is the bootstrap configuration, identical everywhere: committed */
+    uint64_t commit = tandem_journal_last_index(r->journal) >= 1 ? 1 : 0;
+    rc = rc ? rc
+            : tandem_raft_journal_load(r->raft, r->journal, r->snap_index > 0 ? &snap : NULL,
+                                       commit, &d);
+    if (rc == TANDEM_EIO || rc == TANDEM_ENOSPC || rc == TANDEM_ESTOPPED) {
+        /* the disk failed while the journal was reset after the snapshot */
+        tandem_raft_free(r->raft);
+        r->raft = NULL;
+        tandem_journal_close(r->journal);
+        r->journal = NULL;
+        tandem_faultfs_crash(r->fs, false);
+        r->restart_at_ms = s->now_ms + 20;
+        return 0;
+    }
+    if (rc != 0) {
+        fail(s, "replica %llu cannot load: %s", (unsigned long long)r->id, tandem_diag_text(&d));
+        return rc;
+    }
+    r->up = true;
+    r->was_leader = false;
+    r->applied = r->snap_index;
+    r->hash = r->snap_hash;
+    r->checked_commit = 0;
+    return 0;
+}
+
+static int create_replica(sim *s, uint32_t i, const tandem_raft_config *boot)
+{
+    sim_replica *r = &s->rep[i];
+    r->id = i + 1;
+    tandem_seeded_rand_init(&r->rand, s->o->seed * 31 + i + 1);
+    int rc = tandem_faultfs_new(&r->rand.base, &r->fs);
+    if (rc != 0) {
+        return rc;
+    }
+    if (i < s->o->voters) {
+        tandem_diag d;
+        rc = journal_opts_open(r, &d);
+        tandem_buf b = TANDEM_BUF_INIT;
+        rc = rc ? rc : tandem_raft_config_encode(boot, &b);
+        uint64_t idx;
+        rc = rc ? rc
+                : tandem_journal_append(r->journal, 1, TANDEM_JOURNAL_CONFIG, b.data, b.len, &idx,
+                                        &d);
+        rc = rc ? rc : tandem_journal_flush(r->journal, &d);
+        tandem_buf_free(&b);
+        tandem_journal_close(r->journal);
+        r->journal = NULL;
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return start(s, r);
+}
+
+/* ---- network ---- */
+
+static void send_bytes(sim *s, uint32_t from, uint32_t to, const uint8_t *bytes, size_t len,
+                       uint64_t at_ms)
+{
+    if (s->n_msgs >= MESSAGES_MAX) {
+        s->res->faults[SIM_DROP]++;
+        return;
+    }
+    uint8_t *copy = malloc(len);
+    if (copy == NULL) {
+        return;
+    }
+    memcpy(copy, bytes, len);
+    s->msgs[s->n_msgs++] = (sim_msg){at_ms, from, to, copy, len};
+}
+
+static void net_send(sim *s, uint32_t from, const tandem_raft_message *m)
+{
+    if (m->to == 0 || m->to > s->o->replicas) {
+        return;
+    }
+    uint32_t to = (uint32_t)(m->to - 1);
+    tandem_raft_message filled;
+    tandem_buf blob = TANDEM_BUF_INIT;
+    if (m->type == TANDEM_RAFT_MSG_SNAPSHOT) {
+        sim_replica *r = &s->rep[from];
+        if (m->index != r->snap_index || snap_blob(r->snap_index, r->snap_hash, &blob) != 0 ||
+            m->hint > blob.len) {
+            fail(s, "replica %llu asked to send snapshot %llu at %llu; it has %llu",
+                 (unsigned long long)r->id, (unsigned long long)m->index,
+                 (unsigned long long)m->hint, (unsigned long long)r->snap_index);
+            tandem_buf_free(&blob);
+            return;
+        }
+        filled = *m;
+        size_t left = blob.len - (size_t)m->hint;
+        filled.chunk_size_bytes = (uint32_t)(left < CHUNK_BYTES ? left : CHUNK_BYTES);
+        filled.chunk = blob.data + m->hint;
+        if (filled.chunk_size_bytes == left) {
+            filled.flags |= TANDEM_RAFT_FLAG_LAST;
+        }
+        m = &filled;
+        s->res->faults[SIM_CHUNK]++;
+    }
+    tandem_buf_reset(&s->buf);
+    int enc = tandem_raft_message_encode(m, &s->buf);
+    tandem_buf_free(&blob);
+    if (enc != 0) {
+        fail(s, "encode failed");
+        return;
+    }
+    if (s->blocked[from][to]) {
+        return;
+    }
+    if (s->faults_on && rnd(s, 1000) < s->o->drop_per_mille) {
+        s->res->faults[SIM_DROP]++;
+        return;
+    }
+    uint32_t copies = s->faults_on && rnd(s, 1000) < s->o->duplicate_per_mille ? 2 : 1;
+    s->res->faults[SIM_DUPLICATE] += copies - 1;
+    for (uint32_t c = 0; c < copies; c++) {
+        uint64_t delay = s->o->delay_min_ms + rnd(s, s->o->delay_max_ms - s->o->delay_min_ms + 1);
+        uint64_t at = s->now_ms + delay;
+        sim_replica *dst = &s->rep[to];
+        if (at < dst->last_deliver_ms[from]) {
+            s->res->faults[SIM_REORDER]++;
+        } else {
+            dst->last_deliver_ms[from] = at;
+        }
+        send_bytes(s, from, to, s->buf.data, s->buf.len, at);
+    }
+}
+
+/* ---- invariants ---- */
+
+static void check_leader(sim *s, sim_replica *r)
+{
+    uint64_t term = tandem_raft_term(r->raft);
+    if (term >= s->term_leader_cap) {
+        uint64_t cap = term * 2 + 16;
+        uint64_t *n = realloc(s->term_leader, cap * sizeof(*n));
+        if (n == NULL) {
+            fail(s, "out of memory");
+            return;
+        }
+        memset(n + s->term_leader_cap, 0, (cap - s->term_leader_cap) * sizeof(*n));
+        s->term_leader = n;
+        s->term_leader_cap = cap;
+    }
+    if (s->term_leader[term] == 0) {
+        s->term_leader[term] = r->id + 1;
+        s->res->faults[SIM_ELECTION]++;
+        /* leader completeness: every committed entry is in the new leader's log */
+        for (uint64_t i = tandem_raft_snapshot_index(r->raft) + 1; i <= s->truth_len; i++) {
+            tandem_raft_entry e;
+            if (tandem_raft_entry_at(r->raft, i, &e) != 0 || e.term != s->truth[i - 1].term ||
+                tandem_crc32c(0, e.payload, e.size_bytes) != s->truth[i - 1].crc) {
+                fail(s, "leader %llu of term %llu lacks committed entry %llu",
+                     (unsigned long long)r->id, (unsigned long long)term, (unsigned long long)i);
+                return;
+            }
+        }
+    } else if (s->term_leader[term] != r->id + 1) {
+        fail(s, "two leaders in term %llu: %llu and %llu", (unsigned long long)term,
+             (unsigned long long)(s->term_leader[term] - 1), (unsigned long long)r->id);
+    }
+}
+
+static bool truth_grow(sim *s, uint64_t len)
+{
+    if (len <= s->truth_cap) {
+        return true;
+    }
+    uint64_t cap = len * 2 + 64;
+    sim_truth_entry *n = realloc(s->truth, cap * sizeof(*n));
+    if (n == NULL) {
+        fail(s, "out of memory");
+        return false;
+    }
+    s->truth = n;
+    s->truth_cap = cap;
+    return true;
+}
+
+/* Checks newly committed entries against what was committed before, then
+ * applies them and checks the applied state. */
+static void check_commit_and_apply(sim *s, sim_replica *r, uint64_t commit)
+{
+    if (!truth_grow(s, commit)) {
+        return;
+    }
+    for (uint64_t i = r->applied + 1; i <= commit && !s->res->failed; i++) {
+        tandem_raft_entry e;
+        if (tandem_raft_entry_at(r->raft, i, &e) != 0) {
+            fail(s, "replica %llu committed %llu beyond its log", (unsigned long long)r->id,
+                 (unsigned long long)i);
+            return;
+        }
+        uint32_t crc = tandem_crc32c(0, e.payload, e.size_bytes);
+        r->hash = mix(mix(r->hash, e.term), crc);
+        if (i > s->truth_len) {
+            s->truth[i - 1] = (sim_truth_entry){e.term, crc, r->hash};
+            s->truth_len = i;
+            if (i > s->res->committed) {
+                s->res->committed = i;
+            }
+        } else if (s->truth[i - 1].term != e.term || s->truth[i - 1].crc != crc) {
+            fail(s, "committed entry %llu changed: term %llu on replica %llu, term %llu before",
+                 (unsigned long long)i, (unsigned long long)e.term, (unsigned long long)r->id,
+                 (unsigned long long)s->truth[i - 1].term);
+        } else if (s->truth[i - 1].hash != r->hash) {
+            fail(s, "applied state of replica %llu differs at index %llu",
+                 (unsigned long long)r->id, (unsigned long long)i);
+        }
+        r->applied = i;
+    }
+}
+
+static void check_log_matching(sim *s)
+{
+    for (uint32_t a = 0; a < s->o->replicas; a++) {
+        for (uint32_t b = a + 1; b < s->o->replicas; b++) {
+            sim_replica *x = &s->rep[a], *y = &s->rep[b];
+            if (!x->up || !y->up) {
+                continue;
+            }
+            uint64_t la = tandem_raft_last_index(x->raft), lb = tandem_raft_last_index(y->raft);
+            uint64_t i = la < lb ? la : lb;
+            uint64_t lo = tandem_raft_snapshot_index(x->raft);
+            if (tandem_raft_snapshot_index(y->raft) > lo) {
+                lo = tandem_raft_snapshot_index(y->raft);
+            }
+            while (i > lo && tandem_raft_term_at(x->raft, i) != tandem_raft_term_at(y->raft, i)) {
+                i--;
+            }
+            for (; i > lo; i--) {
+                tandem_raft_entry ex, ey;
+                (void)tandem_raft_entry_at(x->raft, i, &ex);
+                (void)tandem_raft_entry_at(y->raft, i, &ey);
+                if (ex.term != ey.term || ex.kind != ey.kind || ex.size_bytes != ey.size_bytes ||
+                    (ex.size_bytes > 0 && memcmp(ex.payload, ey.payload, ex.size_bytes) != 0)) {
+                    fail(s, "log matching: replicas %llu and %llu differ at index %llu",
+                         (unsigned long long)x->id, (unsigned long long)y->id,
+                         (unsigned long long)i);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/* ---- the host loop of one replica ---- */
+
+static void io_failed(sim *s, sim_replica *r, int rc)
+{
+    if (rc == TANDEM_EIO || rc == TANDEM_ESTOPPED) {
+        s->res->faults[SIM_EIO] += rc == TANDEM_EIO;
+    }
+    if (rc == TANDEM_ENOSPC) {
+        s->res->faults[SIM_ENOSPC]++;
+    }
+    crash(s, r); /* fail-stop: restart and recover from the disk */
+}
+
+static int store_chunk(sim *s, sim_replica *r, const tandem_raft_update *u)
+{
+    if (u->snapshot_offset == 0) {
+        tandem_buf_reset(&r->staging);
+        r->staging_index = u->snapshot_index;
+    }
+    if (r->staging_index != u->snapshot_index || r->staging.len != u->snapshot_offset) {
+        fail(s, "replica %llu got chunk %llu@%llu with %zu bytes of %llu staged",
+             (unsigned long long)r->id, (unsigned long long)u->snapshot_index,
+             (unsigned long long)u->snapshot_offset, r->staging.len,
+             (unsigned long long)r->staging_index);
+        return 0;
+    }
+    return tandem_buf_append(&r->staging, u->snapshot_chunk, u->snapshot_chunk_size_bytes);
+}
+
+/* Installs the staged snapshot: checks it whole, makes it the state, and
+ * restarts the journal after it. */
+static int install(sim *s, sim_replica *r, const tandem_raft_update *u)
+{
+    uint64_t idx = u->snapshot_index;
+    tandem_buf expect = TANDEM_BUF_INIT;
+    uint64_t hash = r->staging.len >= 16 ? tandem_load_u64(r->staging.data + 8) : 0;
+    int rc = snap_blob(idx, hash, &expect);
+    bool same = rc == 0 && r->staging_index == idx && expect.len == r->staging.len &&
+                memcmp(expect.data, r->staging.data, expect.len) == 0;
+    tandem_buf_free(&expect);
+    if (!same) {
+        fail(s, "replica %llu assembled a damaged snapshot %llu", (unsigned long long)r->id,
+             (unsigned long long)idx);
+        return 0;
+    }
+    if (idx > s->truth_len || s->truth[idx - 1].hash != hash) {
+        fail(s, "replica %llu installed snapshot %llu of state never committed",
+             (unsigned long long)r->id, (unsigned long long)idx);
+        return 0;
+    }
+    r->snap_index = idx;
+    r->snap_term = u->snapshot_term;
+    r->snap_hash = hash;
+    r->snap_conf = *u->snapshot_config;
+    r->applied = idx;
+    r->hash = hash;
+    s->res->faults[SIM_INSTALL]++;
+    return tandem_journal_reset(r->journal, idx + 1, u->snapshot_term, NULL);
+}
+
+static void handle_ready(sim *s, uint32_t idx)
+{
+    sim_replica *r = &s->rep[idx];
+    for (int round = 0; round < READY_ROUNDS_MAX && r->up && !s->res->failed; round++) {
+        if (!tandem_raft_has_ready(r->raft)) {
+            return;
+        }
+        tandem_raft_update u;
+        tandem_raft_ready(r->raft, &u);
+        int rc = tandem_raft_journal_write_hard_state(r->journal, &u, NULL);
+        for (size_t i = 0; i < u.n_messages && rc == 0; i++) {
+            net_send(s, idx, &u.messages[i]);
+        }
+        tandem_diag d;
+        if (rc == 0) {
+            rc = tandem_raft_journal_write_entries(r->journal, &u, &d);
+            if (rc == TANDEM_ECORRUPT) {
+                fail(s, "replica %llu: %s", (unsigned long long)r->id, tandem_diag_text(&d));
+            }
+        }
+        bool elected = u.role == TANDEM_RAFT_LEADER && !r->was_leader;
+        r->was_leader = u.role == TANDEM_RAFT_LEADER;
+        if (rc == 0 && (u.hard_state_changed || elected) && s->faults_on &&
+            rnd(s, 1000) < s->o->crash_after_vote_per_mille) {
+            if (elected) {
+                check_leader(s, r);
+            }
+            tandem_raft_advance(r->raft);
+            crash(s, r); /* written, not synced; the answers are out or lost with it */
+            return;
+        }
+        if (rc == 0 && u.n_entries > 0 && !r->flush_pending) {
+            r->flush_pending = true;
+            r->flush_at_ms = s->now_ms + 1 + rnd(s, 8);
+            if (s->faults_on && rnd(s, 1000) < s->o->slow_fsync_per_mille) {
+                r->flush_at_ms += 50 + rnd(s, 150);
+                s->res->faults[SIM_SLOW_FSYNC]++;
+            }
+        }
+        if (rc == 0 && u.role == TANDEM_RAFT_LEADER) {
+            check_leader(s, r);
+        }
+        if (rc == 0 && u.commit_index > r->applied) {
+            check_commit_and_apply(s, r, u.commit_index);
+            if (u.role == TANDEM_RAFT_LEADER && s->faults_on &&
+                rnd(s, 1000) < s->o->crash_after_commit_per_mille) {
+                tandem_raft_advance(r->raft);
+                crash(s, r);
+                return;
+            }
+        }
+        bool installed = false;
+        if (rc == 0 && u.snapshot_chunk != NULL) {
+            rc = store_chunk(s, r, &u);
+        }
+        if (rc == 0 && u.snapshot_install) {
+            rc = install(s, r, &u);
+            installed = rc == 0;
+        }
+        tandem_raft_advance(r->raft);
+        if (rc != 0) {
+            io_failed(s, r, rc);
+        } else if (installed) {
+            tandem_raft_snapshot_installed(r->raft, u.snapshot_index);
+        }
+    }
+}
+
+static void flush(sim *s, uint32_t idx)
+{
+    sim_replica *r = &s->rep[idx];
+    r->flush_pending = false;
+    int rc = tandem_raft_journal_flush(r->raft, r->journal, NULL);
+    if (rc != 0) {
+        io_failed(s, r, rc);
+    }
+}
+
+static void deliver(sim *s, sim_msg *m)
+{
+    sim_replica *r = &s->rep[m->to];
+    if (!r->up) {
+        return;
+    }
+    if (s->blocked[m->from][m->to]) {
+        s->res->faults[SIM_DROP]++; /* the link was cut while it was in flight */
+        return;
+    }
+    tandem_raft_message msg;
+    tandem_diag d;
+    if (tandem_raft_message_decode(m->bytes, m->len, &msg, &s->dec_entries, &s->dec_cap, &d) != 0) {
+        fail(s, "decode failed: %s", tandem_diag_text(&d));
+        return;
+    }
+    if (tandem_raft_step(r->raft, &msg) != 0) {
+        fail(s, "step failed on replica %llu", (unsigned long long)r->id);
+    }
+}
+
+/* ---- scenario actions ---- */
+
+static sim_replica *leader(sim *s)
+{
+    sim_replica *best = NULL;
+    for (uint32_t i = 0; i < s->o->replicas; i++) {
+        sim_replica *r = &s->rep[i];
+        if (r->up && tandem_raft_role(r->raft) == TANDEM_RAFT_LEADER &&
+            (best == NULL || tandem_raft_term(r->raft) > tandem_raft_term(best->raft))) {
+            best = r;
+        }
+    }
+    return best;
+}
+
+static void propose(sim *s)
+{
+    sim_replica *l = leader(s);
+    if (l == NULL) {
+        return;
+    }
+    uint8_t payload[64];
+    size_t len = 8 + (size_t)rnd(s, 56);
+    uint64_t seq = ++s->proposals;
+    for (size_t i = 0; i < len; i++) {
+        payload[i] = (uint8_t)(mix(seq, i) & 0xff);
+    }
+    uint64_t idx;
+    (void)tandem_raft_propose(l->raft, TANDEM_JOURNAL_DATA, payload, len, &idx);
+}
+
+static void partition(sim *s)
+{
+    uint32_t n = s->o->replicas;
+    uint32_t a = (uint32_t)rnd(s, n);
+    if (n < 2) {
+        return;
+    }
+    uint64_t kind = rnd(s, 3);
+    if (kind == 0) {
+        for (uint32_t b = 0; b < n; b++) {
+            if (b != a) {
+                s->blocked[a][b] = s->blocked[b][a] = true;
+            }
+        }
+        s->res->faults[SIM_PARTITION]++;
+    } else if (kind == 1) {
+        /* split into two random sides */
+        bool side[SIM_REPLICAS_MAX];
+        for (uint32_t b = 0; b < n; b++) {
+            side[b] = rnd(s, 2) == 0;
+        }
+        for (uint32_t x = 0; x < n; x++) {
+            for (uint32_t y = 0; y < n; y++) {
+                s->blocked[x][y] |= side[x] != side[y];
+            }
+        }
+        s->res->faults[SIM_PARTITION]++;
+    } else {
+        uint32_t b = (a + 1 + (uint32_t)rnd(s, n - 1)) % n;
+        s->blocked[a][b] = true;
+        s->res->faults[SIM_ONE_WAY]++;
+    }
+    s->heal_at_ms = s->now_ms + 10 + rnd(s, s->o->partition_max_ms);
+}
+
+static void heal(sim *s)
+{
+    memset(s->blocked, 0, sizeof(s->blocked));
+    s->heal_at_ms = 0;
+}
+
+static void transfer(sim *s)
+{
+    sim_replica *l = leader(s);
+    if (l == NULL) {
+        return;
+    }
+    uint64_t target = 1 + rnd(s, s->o->replicas);
+    if (tandem_raft_transfer(l->raft, target) == 0) {
+        s->res->faults[SIM_TRANSFER]++;
+    }
+}
+
+/* Adds a learner, promotes a learner, demotes or removes a voter. */
+static void membership(sim *s)
+{
+    sim_replica *l = leader(s);
+    if (l == NULL) {
+        return;
+    }
+    tandem_raft_config c = *tandem_raft_config_current(l->raft);
+    uint64_t id = 1 + rnd(s, s->o->replicas);
+    tandem_raft_member *m = NULL;
+    uint32_t voters = 0;
+    for (uint32_t i = 0; i < c.n_members; i++) {
+        voters += c.members[i].role == TANDEM_RAFT_VOTER;
+        if (c.members[i].id == id) {
+            m = &c.members[i];
+        }
+    }
+    if (m == NULL) {
+        c.members[c.n_members++] =
+            (tandem_raft_member){id, 1000 + id, TANDEM_RAFT_LEARNER, 1, (uint8_t)(id % 2)};
+    } else if (m->role == TANDEM_RAFT_LEARNER) {
+        if (rnd(s, 3) == 0) {
+            *m = c.members[--c.n_members];
+        } else {
+            m->role = TANDEM_RAFT_VOTER;
+        }
+    } else if (voters > 2) {
+        m->role = TANDEM_RAFT_LEARNER;
+    } else {
+        return;
+    }
+    uint64_t idx;
+    if (tandem_raft_change_config(l->raft, &c, &idx, NULL) == 0) {
+        s->res->faults[SIM_CONF_CHANGE]++;
+    }
+}
+
+/* A replica snapshots its applied state and compacts its log and journal. */
+static void take_snapshot(sim *s)
+{
+    sim_replica *r = &s->rep[rnd(s, s->o->replicas)];
+    if (!r->up || r->applied < r->snap_index + 16) {
+        return;
+    }
+    uint64_t idx = r->applied;
+    if (tandem_raft_compact(r->raft, idx) != 0) {
+        return;
+    }
+    r->snap_index = idx;
+    r->snap_term = tandem_raft_term_at(r->raft, idx);
+    r->snap_hash = r->hash;
+    r->snap_conf = *tandem_raft_snapshot_config(r->raft);
+    s->res->faults[SIM_SNAPSHOT]++;
+    int rc = tandem_journal_compact_below(r->journal, idx + 1, NULL);
+    if (rc != 0) {
+        io_failed(s, r, rc);
+    }
+}
+
+static void inject(sim *s)
+{
+    const sim_options *o = s->o;
+    if (s->heal_at_ms != 0 && s->now_ms >= s->heal_at_ms) {
+        heal(s);
+    }
+    if (s->heal_at_ms == 0 && every(s, o->partition_every_ms)) {
+        partition(s);
+    }
+    if (every(s, o->crash_every_ms)) {
+        crash(s, &s->rep[rnd(s, o->replicas)]);
+    }
+    if (every(s, o->eio_every_ms)) {
+        sim_replica *r = &s->rep[rnd(s, o->replicas)];
+        tandem_faultfs_fail_sync(r->fs, 1 + (int64_t)rnd(s, 3));
+    }
+    if (every(s, o->enospc_every_ms)) {
+        sim_replica *r = &s->rep[rnd(s, o->replicas)];
+        tandem_faultfs_fail_write(r->fs, 1 + (int64_t)rnd(s, 3));
+    }
+    if (every(s, o->transfer_every_ms)) {
+        transfer(s);
+    }
+    if (every(s, o->membership_every_ms)) {
+        membership(s);
+    }
+    if (every(s, o->snapshot_every_ms)) {
+        take_snapshot(s);
+    }
+}
+
+static void step(sim *s)
+{
+    const sim_options *o = s->o;
+    if (s->faults_on) {
+        inject(s);
+    }
+    for (uint32_t i = 0; i < o->replicas; i++) {
+        sim_replica *r = &s->rep[i];
+        if (!r->up && s->now_ms >= r->restart_at_ms && start(s, r) != 0) {
+            return;
+        }
+    }
+    /* deliver due messages, in the order they were sent when due together */
+    size_t keep = 0;
+    for (size_t i = 0; i < s->n_msgs && !s->res->failed; i++) {
+        if (s->msgs[i].at_ms <= s->now_ms) {
+            deliver(s, &s->msgs[i]);
+            free(s->msgs[i].bytes);
+        } else {
+            s->msgs[keep++] = s->msgs[i];
+        }
+    }
+    s->n_msgs = keep;
+    for (uint32_t i = 0; i < o->replicas; i++) {
+        sim_replica *r = &s->rep[i];
+        if (r->up && (s->now_ms + i * 3) % TICK_MS == 0) {
+            tandem_raft_tick(r->raft);
+        }
+        if (r->up && r->flush_pending && s->now_ms >= r->flush_at_ms) {
+            flush(s, i);
+        }
+    }
+    if (every(s, o->propose_every_ms)) {
+        propose(s);
+    }
+    for (uint32_t i = 0; i < o->replicas && !s->res->failed; i++) {
+        if (s->rep[i].up) {
+            handle_ready(s, i);
+        }
+    }
+    if (s->now_ms % LOG_CHECK_MS == 0) {
+        check_log_matching(s);
+    }
+}
+
+static void collect_disk_stats(sim *s)
+{
+    for (uint32_t i = 0; i < s->o->replicas; i++) {
+        tandem_faultfs_stats st;
+        tandem_faultfs_stats_get(s->rep[i].fs, &st);
+        s->res->faults[SIM_TORN_WRITE] += st.torn_writes;
+        s->res->faults[SIM_LOST_WRITE] += st.dropped_writes;
+    }
+}
+
+/* Heals everything, restarts every replica, and requires a new proposal to
+ * commit on the leader within the quiet phase. */
+static void quiet_phase(sim *s)
+{
+    s->faults_on = false;
+    heal(s);
+    uint64_t end = s->now_ms + QUIET_MS;
+    uint64_t propose_at = s->now_ms + QUIET_MS / 3;
+    uint64_t target = 0;
+    for (; s->now_ms < end && !s->res->failed; s->now_ms++) {
+        step(s);
+        sim_replica *l = leader(s);
+        if (target == 0 && l != NULL && s->now_ms >= propose_at) {
+            uint64_t idx;
+            if (tandem_raft_propose(l->raft, TANDEM_JOURNAL_DATA, "end", 3, &idx) == 0) {
+                target = idx;
+            }
+        }
+        if (target != 0 && s->truth_len >= target) {
+            return;
+        }
+    }
+    if (!s->res->failed) {
+        /* say what each replica thinks, to start the diagnosis */
+        char state[320] = "";
+        size_t off = 0;
+        for (uint32_t i = 0; i < s->o->replicas && off < sizeof(state); i++) {
+            sim_replica *r = &s->rep[i];
+            if (!r->up) {
+                off += (size_t)snprintf(state + off, sizeof(state) - off, " [%u down]", i + 1);
+                continue;
+            }
+            const tandem_raft_config *c = tandem_raft_config_current(r->raft);
+            uint32_t voters = 0;
+            for (uint32_t k = 0; k < c->n_members; k++) {
+                voters |= (c->members[k].role == TANDEM_RAFT_VOTER ? 1u : 0u) << c->members[k].id;
+            }
+            off += (size_t)snprintf(state + off, sizeof(state) - off,
+                                    " [%u role %u term %llu commit %llu last %llu voters 0x%x]",
+                                    i + 1, tandem_raft_role(r->raft),
+                                    (unsigned long long)tandem_raft_term(r->raft),
+                                    (unsigned long long)tandem_raft_commit_index(r->raft),
+                                    (unsigned long long)tandem_raft_last_index(r->raft), voters);
+        }
+        fail(s, "no progress: the final proposal (index %llu) did not commit in %d ms;%s",
+             (unsigned long long)target, QUIET_MS, state);
+    }
+}
+
+static void destroy(sim *s)
+{
+    for (uint32_t i = 0; i < SIM_REPLICAS_MAX; i++) {
+        sim_replica *r = &s->rep[i];
+        tandem_raft_free(r->raft);
+        tandem_journal_close(r->journal);
+        if (r->fs != NULL) {
+            tandem_faultfs_free(r->fs);
+        }
+        tandem_buf_free(&r->staging);
+    }
+    for (size_t i = 0; i < s->n_msgs; i++) {
+        free(s->msgs[i].bytes);
+    }
+    free(s->msgs);
+    free(s->truth);
+    free(s->term_leader);
+    free(s->dec_entries);
+    tandem_buf_free(&s->buf);
+}
+
+int sim_run(const sim_options *o, sim_result *res)
+{
+    if (o->replicas == 0 || o->replicas > SIM_REPLICAS_MAX || o->voters == 0 ||
+        o->voters > o->replicas || o->delay_max_ms < o->delay_min_ms ||
+        o->restart_max_ms < o->restart_min_ms) {
+        return TANDEM_EINVAL;
+    }
+    memset(res, 0, sizeof(*res));
+    static FILE *devnull;
+    if (devnull == NULL) {
+        devnull = fopen("/dev/null", "w");
+    }
+    if (devnull != NULL) {
+        tandem_log_set_sink(devnull); /* the journal's failures are expected here */
+    }
+    sim *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return TANDEM_ENOMEM;
+    }
+    s->o = o;
+    s->res = res;
+    tandem_seeded_rand_init(&s->rand, o->seed);
+    tandem_buf_init(&s->buf);
+    s->msgs = calloc(MESSAGES_MAX, sizeof(*s->msgs));
+    int rc = s->msgs ? 0 : TANDEM_ENOMEM;
+    tandem_raft_config boot;
+    build_config(o, &boot);
+    for (uint32_t i = 0; i < o->replicas && rc == 0; i++) {
+        rc = create_replica(s, i, &boot);
+    }
+    s->faults_on = true;
+    for (; rc == 0 && s->now_ms < o->duration_ms && !res->failed; s->now_ms++) {
+        step(s);
+    }
+    if (rc == 0 && !res->failed) {
+        quiet_phase(s);
+    }
+    if (rc == 0 && !res->failed) {
+        check_log_matching(s);
+    }
+    collect_disk_stats(s);
+    res->end_ms = s->now_ms;
+    destroy(s);
+    free(s);
+    return res->failed ? 0 : rc;
+}
