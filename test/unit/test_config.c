@@ -730,7 +730,9 @@ static void test_print_round_trip_random(void)
             }
             c.initial_contact_points.count = contacts;
         }
-        c.log_segment_size_bytes = (64u << 10) + tandem_rand_below(rnd, 1ull << 31);
+        /* within 64KB..2GB, the key's range */
+        c.log_segment_size_bytes =
+            (64u << 10) + tandem_rand_below(rnd, (1ull << 31) - (64u << 10) + 1);
         uint64_t entry_max =
             c.log_segment_size_bytes < (1u << 30) ? c.log_segment_size_bytes : (1u << 30);
         c.entry_size_bytes_max = 1024 + tandem_rand_below(rnd, entry_max - 1024);
