@@ -14,8 +14,6 @@
 #include "app/broker_int.h"
 #include "base/assert.h"
 #include "base/buf.h"
-#include "protocol/batch.h"
-#include "protocol/record.h"
 
 #define BROKER_TABLES_MAX 40u
 
@@ -46,39 +44,11 @@ static int apply_entry(void *arg, tandem_kv_txn *txn, const tandem_journal_entry
                        const uint8_t *payload, tandem_diag *diag)
 {
     partition_slot *slot = arg;
-    tandem_engine *engine = slot->engine;
-    TANDEM_ASSERT(engine != NULL && txn != NULL && entry != NULL);
-    if (entry->kind != TANDEM_JOURNAL_DATA) {
-        return TANDEM_OK; /* no-ops and configurations carry no records */
-    }
-    tandem_batch_reader br;
-    int rc = tandem_batch_open(&br, payload, entry->payload_size_bytes, diag);
-    if (rc != TANDEM_OK) {
-        return tandem_diag_set(diag, rc, "journal entry %llu: %s", (unsigned long long)entry->index,
-                               tandem_diag_text(diag));
-    }
-    uint64_t last = 0;
-    rc = tandem_partition_last_position(txn, &last, diag);
-    if (rc != TANDEM_OK || br.count == 0) {
-        return rc;
-    }
-    if (br.first_position != last + 1) {
-        return tandem_diag_set(diag, TANDEM_ECORRUPT,
-                               "journal entry %llu: batch starts at position %llu, "
-                               "expected %llu",
-                               (unsigned long long)entry->index,
-                               (unsigned long long)br.first_position,
-                               (unsigned long long)(last + 1));
-    }
-    tandem_record rec;
-    while (tandem_batch_next(&br, &rec)) {
-        rc = tandem_engine_apply(engine, txn, &rec, diag);
-        if (rc != TANDEM_OK) {
-            return rc;
-        }
-    }
-    atomic_fetch_add(&slot->replayed_records, br.count);
-    return tandem_partition_set_last_position(txn, br.first_position + br.count - 1, diag);
+    TANDEM_ASSERT(slot != NULL);
+    uint32_t records = 0;
+    int rc = tandem_processor_apply_entry(slot->engine, txn, entry, payload, &records, diag);
+    atomic_fetch_add(&slot->replayed_records, records);
+    return rc;
 }
 
 void broker_apply_options(tandem_partition_options *opts, partition_slot *slot)

@@ -110,6 +110,52 @@ int tandem_record_copy(tandem_record *dst, tandem_buf *bytes, const tandem_recor
     return TANDEM_OK;
 }
 
+int tandem_processor_apply_entry(tandem_engine *engine, tandem_kv_txn *txn,
+                                 const tandem_journal_entry *entry, const uint8_t *payload,
+                                 uint32_t *records, tandem_diag *diag)
+{
+    TANDEM_ASSERT(engine != NULL && txn != NULL && entry != NULL);
+    TANDEM_ASSERT(payload != NULL || entry->payload_size_bytes == 0);
+    if (records != NULL) {
+        *records = 0;
+    }
+    if (entry->kind != TANDEM_JOURNAL_DATA) {
+        return TANDEM_OK; /* no-ops and configurations carry no records */
+    }
+    tandem_batch_reader br;
+    tandem_diag bad;
+    tandem_diag_clear(&bad);
+    int rc = tandem_batch_open(&br, payload, entry->payload_size_bytes, &bad);
+    if (rc != TANDEM_OK) {
+        return tandem_diag_set(diag, rc, "journal entry %llu: %s", (unsigned long long)entry->index,
+                               bad.message);
+    }
+    uint64_t last = 0;
+    rc = tandem_partition_last_position(txn, &last, diag);
+    if (rc != TANDEM_OK || br.count == 0) {
+        return rc;
+    }
+    if (br.first_position != last + 1) {
+        return tandem_diag_set(diag, TANDEM_ECORRUPT,
+                               "journal entry %llu: batch starts at position %llu, "
+                               "expected %llu",
+                               (unsigned long long)entry->index,
+                               (unsigned long long)br.first_position,
+                               (unsigned long long)(last + 1));
+    }
+    tandem_record rec;
+    while (tandem_batch_next(&br, &rec)) {
+        rc = tandem_engine_apply(engine, txn, &rec, diag);
+        if (rc != TANDEM_OK) {
+            return rc;
+        }
+    }
+    if (records != NULL) {
+        *records = br.count;
+    }
+    return tandem_partition_set_last_position(txn, br.first_position + br.count - 1, diag);
+}
+
 int tandem_processor_create(tandem_partition *p, tandem_engine *engine,
                             uint32_t entry_size_bytes_max, uint64_t next_position,
                             tandem_processor **out)

@@ -109,6 +109,20 @@ int tandem_processor_round(tandem_processor *pr, tandem_item **items, size_t cou
 
 uint64_t tandem_processor_next_position(const tandem_processor *pr);
 
+/*
+ * The apply path of one committed journal entry (replay after a restart and,
+ * with Raft, followers): a data entry's batch must decode and continue the
+ * partition's record positions without a gap; every record goes to the
+ * engine's one apply path (events change the state; commands, rejections and
+ * probes do not); the last position is recorded. Other entry kinds carry no
+ * records. *records (may be NULL) receives the number of records applied.
+ * TANDEM_ECORRUPT with the entry's index in diag (may be NULL) when the batch
+ * is damaged or out of place.
+ */
+int tandem_processor_apply_entry(tandem_engine *engine, tandem_kv_txn *txn,
+                                 const tandem_journal_entry *entry, const uint8_t *payload,
+                                 uint32_t *records, tandem_diag *diag);
+
 /* Deep copy of a record's views into `bytes` (reset first); dst views bytes. */
 int tandem_record_copy(tandem_record *dst, tandem_buf *bytes, const tandem_record *src);
 

@@ -38,24 +38,12 @@ typedef struct fixture {
     const char *tables[40];
 } fixture;
 
-/* Replay of committed batches through the engine (what the broker does). */
+/* Replay of committed batches: the same apply path the broker uses. */
 static int apply_entry(void *arg, tandem_kv_txn *txn, const tandem_journal_entry *entry,
                        const uint8_t *payload, tandem_diag *diag)
 {
     fixture *f = arg;
-    if (entry->kind != TANDEM_JOURNAL_DATA) {
-        return TANDEM_OK;
-    }
-    tandem_batch_reader br;
-    int rc = tandem_batch_open(&br, payload, entry->payload_size_bytes, diag);
-    tandem_record rec;
-    while (rc == TANDEM_OK && tandem_batch_next(&br, &rec)) {
-        rc = tandem_engine_apply(f->engine, txn, &rec, diag);
-    }
-    if (rc == TANDEM_OK && br.count > 0) {
-        rc = tandem_partition_set_last_position(txn, br.first_position + br.count - 1, diag);
-    }
-    return rc;
+    return tandem_processor_apply_entry(f->engine, txn, entry, payload, NULL, diag);
 }
 
 static void setup(fixture *f)
