@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
   libuv1-dev liblmdb-dev libyaml-dev libmicrohttpd-dev
-  libjansson-dev libxml2-dev libpcre2-dev tzdata
+  libjansson-dev libxml2-dev libpcre2-dev libsqlite3-dev sqlite3 tzdata
   curl procps
 )
 
