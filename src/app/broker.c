@@ -178,6 +178,11 @@ static void on_gateway_closed(void *data)
 {
     broker *b = data;
     b->gateway = NULL;
+    /* Only now: no request can reach the read routes any more. */
+    if (b->search != NULL) {
+        tandem_search_service_close(b->search, NULL, NULL);
+        b->search = NULL;
+    }
 }
 
 static void on_mgmt_closed(void *data)
@@ -207,6 +212,8 @@ void broker_shutdown(broker *b, int rc)
     broker_backend_close(b); /* answers the awaitCompletion calls still parked */
     if (b->gateway != NULL) {
         tandem_gateway_close(b->gateway, on_gateway_closed, b);
+    } else {
+        on_gateway_closed(b);
     }
     for (uint32_t i = 0; i < b->slot_count; i++) {
         tandem_processor_destroy(b->slots[i].processor);
@@ -423,6 +430,15 @@ static int start_gateway(broker *b, tandem_diag *diag)
     gcfg.http.queue_capacity = 1024;
     gcfg.http.body_size_bytes_max = cfg->entry_size_bytes_max;
     int rc = tandem_gateway_create(&b->loop, &gcfg, &backend, &b->gateway, diag);
+    /* The read API reads the secondary store at its agreed default path. */
+    char store[TANDEM_CONFIG_PATH_LEN_MAX + 32];
+    snprintf(store, sizeof(store), "%s/store.sqlite", cfg->data_directory);
+    if (rc == TANDEM_OK) {
+        rc = tandem_search_service_create(&b->loop, store, 0, &b->search, diag);
+    }
+    if (rc == TANDEM_OK) {
+        rc = tandem_search_service_routes(b->search, tandem_gateway_http(b->gateway), diag);
+    }
     if (rc == TANDEM_OK) {
         rc = tandem_gateway_start(b->gateway, diag);
     }

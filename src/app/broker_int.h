@@ -15,6 +15,7 @@
 #include "mgmt/metrics.h"
 #include "engine/engine.h"
 #include "gateway/gateway.h"
+#include "search/search.h"
 #include "stream/partition.h"
 #include "stream/processor.h"
 
@@ -89,8 +90,9 @@ typedef struct broker {
     uv_loop_t loop;
     tandem_metrics *metrics;
     tandem_mgmt *mgmt;
-    tandem_gateway *gateway; /* the REST API; NULL until started and after close */
-    void *backend;           /* backend.c's state */
+    tandem_gateway *gateway;       /* the REST API; NULL until started and after close */
+    tandem_search_service *search; /* its read endpoints; closed after the gateway */
+    void *backend;                 /* backend.c's state */
     partition_slot *slots;
     uint32_t slot_count;
     io_thread io;

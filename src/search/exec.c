@@ -381,14 +381,13 @@ static int write_page(tandem_buf *b, const search_query *q, page_rows *rows, int
         first = last;
         last = t;
     }
-    rc = rc == TANDEM_OK ? put(b, ",\"startCursor\":") : rc;
-    rc = rc == TANDEM_OK
-             ? (rows->count > 0 ? tandem_buf_append(b, first->data, first->len) : put(b, "null"))
-             : rc;
-    rc = rc == TANDEM_OK ? put(b, ",\"endCursor\":") : rc;
-    rc = rc == TANDEM_OK
-             ? (rows->count > 0 ? tandem_buf_append(b, last->data, last->len) : put(b, "null"))
-             : rc;
+    /* 8.8 leaves the cursors out of an empty page (8.9 writes null). */
+    if (rows->count > 0) {
+        rc = rc == TANDEM_OK ? put(b, ",\"startCursor\":") : rc;
+        rc = rc == TANDEM_OK ? tandem_buf_append(b, first->data, first->len) : rc;
+        rc = rc == TANDEM_OK ? put(b, ",\"endCursor\":") : rc;
+        rc = rc == TANDEM_OK ? tandem_buf_append(b, last->data, last->len) : rc;
+    }
     return rc == TANDEM_OK ? put(b, "}}") : rc;
 }
 

@@ -185,8 +185,8 @@ static void test_no_store(void)
     json_t *doc = search(NULL, TANDEM_SEARCH_PROCESS_INSTANCE, NULL);
     CHECK_EQ_I64(0, total(doc));
     const json_t *page = json_object_get(doc, "page");
-    CHECK(json_is_null(json_object_get(page, "startCursor")));
-    CHECK(json_is_null(json_object_get(page, "endCursor")));
+    CHECK(json_object_get(page, "startCursor") == NULL); /* 8.8: left out when empty */
+    CHECK(json_object_get(page, "endCursor") == NULL);
     CHECK(json_is_false(json_object_get(page, "hasMoreTotalItems")));
     CHECK_EQ_U64(0, json_array_size(json_object_get(doc, "items")));
     json_decref(doc);
@@ -414,7 +414,7 @@ static void walk_cursors(sqlite3 *db, const char *sort, const char *filter, size
         keys_of(doc, "processInstanceKey", keys, sizeof(keys));
         const json_t *page = json_object_get(doc, "page");
         if (keys[0] == '\0') {
-            CHECK(json_is_null(json_object_get(page, "endCursor")));
+            CHECK(json_object_get(page, "endCursor") == NULL);
             json_decref(doc);
             break;
         }
