@@ -517,6 +517,16 @@ static int compile_sort(compiler *c, const json_t *sort)
 
 /* ---- page and cursors ---- */
 
+/* The key breaks ties in the direction of the last sort field, so an index
+ * on (filter columns, sort column) — which ends in the key, SQLite's rowid —
+ * delivers the whole order without a sort step. */
+static bool key_desc(const search_query *q)
+{
+    TANDEM_ASSERT(q != NULL);
+    TANDEM_ASSERT(q->sort_count <= SEARCH_SORT_MAX);
+    return q->sort_count > 0 && q->desc[q->sort_count - 1];
+}
+
 /* The cursor condition: rows strictly after (in the effective order) the
  * tuple in the cursor. */
 static int cursor_cond(compiler *c, const json_t *vals)
@@ -532,7 +542,7 @@ static int cursor_cond(compiler *c, const json_t *vals)
         rc = put(out, i > 0 ? " OR (" : "(");
         for (size_t j = 0; j <= i && rc == TANDEM_OK; j++) {
             const char *expr = j < q->sort_count ? q->sort[j]->expr : q->entity->key_expr;
-            bool desc = (j < q->sort_count ? q->desc[j] : false) != reverse;
+            bool desc = (j < q->sort_count ? q->desc[j] : key_desc(q)) != reverse;
             const json_t *v = json_array_get(vals, j);
             bool null = json_is_null(v);
             rc = put(out, j > 0 ? " AND " : "");
@@ -791,7 +801,7 @@ int search_sql_page(const search_query *q, tandem_buf *out)
         rc = rc == TANDEM_OK ? put(out, q->desc[i] != reverse ? " DESC, " : " ASC, ") : rc;
     }
     rc = rc == TANDEM_OK ? put(out, e->key_expr) : rc;
-    rc = rc == TANDEM_OK ? put(out, reverse ? " DESC" : " ASC") : rc;
+    rc = rc == TANDEM_OK ? put(out, key_desc(q) != reverse ? " DESC" : " ASC") : rc;
     rc = rc == TANDEM_OK ? put(out, " LIMIT ? OFFSET ?") : rc;
     return rc == TANDEM_OK ? tandem_buf_append(out, "", 1) : rc;
 }

@@ -366,6 +366,13 @@ static void test_sort_and_offset_pages(void)
     keys_of(doc, "processInstanceKey", keys, sizeof(keys));
     CHECK_STREQ("1016,1019,1015,1018,1017", keys);
     json_decref(doc);
+    /* Descending: the key follows the last sort field's direction. */
+    doc = search(db, pi,
+                 "{\"filter\":{\"processDefinitionId\":\"ship\"},"
+                 "\"sort\":[{\"field\":\"state\",\"order\":\"DESC\"}]}");
+    keys_of(doc, "processInstanceKey", keys, sizeof(keys));
+    CHECK_STREQ("1017,1018,1015,1019,1016", keys);
+    json_decref(doc);
     /* Default: by key; limit 0 counts only; from past the end is empty. */
     doc = search(db, pi, "{\"page\":{\"limit\":3}}");
     keys_of(doc, "processInstanceKey", keys, sizeof(keys));
