@@ -129,9 +129,14 @@ void search_date_format(int64_t ms, char *out)
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, SEARCH_DATE_SIZE, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", (int)y, m, d,
-             (unsigned)(rem / 3600000), (unsigned)(rem / 60000 % 60), (unsigned)(rem / 1000 % 60),
-             (unsigned)(rem % 1000));
+    /* Formatted wide, then copied: the clamp above keeps it at 24 bytes,
+     * which the compiler cannot see through the calendar arithmetic. */
+    char wide[96];
+    int n = snprintf(wide, sizeof(wide), "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", (int)y, m, d,
+                     (unsigned)(rem / 3600000), (unsigned)(rem / 60000 % 60),
+                     (unsigned)(rem / 1000 % 60), (unsigned)(rem % 1000));
+    TANDEM_ASSERT(n == SEARCH_DATE_SIZE - 1);
+    memcpy(out, wide, SEARCH_DATE_SIZE);
 }
 
 int search_key_parse(const char *text, int64_t *out)
