@@ -271,8 +271,9 @@ void tandem_exporters_destroy(tandem_exporters *ex)
 
 /* ---- the exporter thread ---------------------------------------------------- */
 
-/* Lock held. Waits up to ms (cut short by a signal of the exporter's cond). */
-static void timed_wait(exporter *e, uint32_t ms)
+/* Lock held. Waits ms, cut short only by stop or by an enable/disable (a
+ * signal for new entries does not end a back-off). */
+static void back_off_wait(exporter *e, uint32_t ms)
 {
     TANDEM_ASSERT(ms > 0);
     struct timespec ts;
@@ -280,8 +281,14 @@ static void timed_wait(exporter *e, uint32_t ms)
     uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)(ms % 1000) * 1000000u;
     ts.tv_sec += (time_t)(ms / 1000) + (time_t)(ns / 1000000000u);
     ts.tv_nsec = (long)(ns % 1000000000u);
-    int rc = pthread_cond_timedwait(&e->cond, &e->ex->lock, &ts);
-    TANDEM_ASSERT(rc == 0 || rc == ETIMEDOUT);
+    uint64_t gen = e->gen;
+    while (!e->ex->stop && gen == e->gen) {
+        int rc = pthread_cond_timedwait(&e->cond, &e->ex->lock, &ts);
+        TANDEM_ASSERT(rc == 0 || rc == ETIMEDOUT);
+        if (rc == ETIMEDOUT) {
+            break;
+        }
+    }
 }
 
 /* Lock held. Records a failure and waits the back-off, which then doubles. */
@@ -299,9 +306,7 @@ static void fail_and_back_off(exporter *e, const char *what, const tandem_diag *
     uint32_t max_ms = e->ex->opts.backoff_max_ms;
     e->backoff_ms = wait_ms > max_ms / 2 ? max_ms : wait_ms * 2;
     TANDEM_ASSERT(e->backoff_ms <= max_ms);
-    if (!e->ex->stop) {
-        timed_wait(e, wait_ms);
-    }
+    back_off_wait(e, wait_ms);
 }
 
 static void succeeded(exporter *e)
