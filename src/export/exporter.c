@@ -170,7 +170,7 @@ int tandem_exporters_add(tandem_exporters *ex, const char *id, const tandem_expo
     TANDEM_ASSERT(ex != NULL && !ex->started);
     TANDEM_ASSERT(id != NULL && vt != NULL);
     TANDEM_ASSERT(vt->open != NULL && vt->export_records != NULL && vt->position != NULL &&
-                  vt->set_position != NULL && vt->close != NULL);
+                  vt->set_position != NULL && vt->close != NULL && vt->destroy != NULL);
     if (!id_valid(id)) {
         return tandem_diag_set(diag, TANDEM_EINVAL,
                                "exporter id \"%.40s\": need 1..%d characters of [A-Za-z0-9_-]", id,
@@ -258,7 +258,11 @@ void tandem_exporters_destroy(tandem_exporters *ex)
         }
         queue_clear(e);
         held_clear(e);
-        e->vt->close(e->impl);
+        if (e->opened) {
+            e->vt->close(e->impl);
+            e->opened = false;
+        }
+        e->vt->destroy(e->impl);
         pthread_cond_destroy(&e->cond);
         exporter_free_parts(e);
     }
@@ -521,6 +525,14 @@ static void *exporter_main(void *arg)
     while (!ex->stop) {
         if (!e->enabled) {
             held_clear(e);
+            if (e->opened) {
+                /* the store file is the operator's while disabled */
+                e->opened = false;
+                pthread_mutex_unlock(&ex->lock);
+                e->vt->close(e->impl);
+                pthread_mutex_lock(&ex->lock);
+                continue;
+            }
             pthread_cond_wait(&e->cond, &ex->lock);
             continue;
         }

@@ -47,8 +47,12 @@
  * the exporters' locks; vtable calls are made only on the exporter's own
  * thread, never under a lock.
  *
+ * A disabled exporter's store is closed (its thread calls close), so an
+ * operator may replace the store file — e.g. with a copy of another
+ * exporter's store — before enabling it with initialize_from that exporter.
+ *
  * Ownership: the framework owns the exporters' impl pointers once added (it
- * calls close on them in destroy, and close frees them). Ids are copied.
+ * calls destroy on them in tandem_exporters_destroy). Ids are copied.
  */
 #ifndef TANDEM_EXPORT_EXPORTER_H
 #define TANDEM_EXPORT_EXPORTER_H
@@ -84,8 +88,11 @@ typedef struct tandem_exporter_vtable {
     /* The stored position of the partition, 0 when none. */
     int (*position)(void *impl, uint32_t partition_id, uint64_t *out, tandem_diag *diag);
     int (*set_position)(void *impl, uint32_t partition_id, uint64_t position, tandem_diag *diag);
-    /* Releases everything, impl included; called once, also when open failed. */
+    /* Closes what open opened (called after a successful open only: when
+     * the exporter is disabled, and at the end); open may follow again. */
     void (*close)(void *impl);
+    /* Frees impl; called once, at destroy, whatever happened before. */
+    void (*destroy)(void *impl);
 } tandem_exporter_vtable;
 
 /* Reads committed entry `index` of partition `partition_index` into *entry

@@ -34,15 +34,18 @@ typedef struct mem_store {
     uint64_t set_position; /* last set_position, 0 when none */
     atomic_int fail;       /* export fails while set */
     atomic_int export_calls;
-    atomic_int opened;
-    atomic_int *closed; /* set on close, so tests see it after destroy */
+    atomic_int opened; /* 1 while open */
+    atomic_int opens;
+    atomic_int *destroyed; /* set on destroy, so tests see it afterwards */
 } mem_store;
 
 static int mem_open(void *impl, tandem_diag *diag)
 {
     mem_store *m = impl;
     (void)diag;
+    CHECK_EQ_U64(0, (uint64_t)atomic_load(&m->opened));
     atomic_store(&m->opened, 1);
+    atomic_fetch_add(&m->opens, 1);
     return TANDEM_OK;
 }
 
@@ -93,8 +96,16 @@ static int mem_set_position(void *impl, uint32_t partition_id, uint64_t position
 static void mem_close(void *impl)
 {
     mem_store *m = impl;
-    if (m->closed != NULL) {
-        atomic_store(m->closed, 1);
+    CHECK_EQ_U64(1, (uint64_t)atomic_load(&m->opened));
+    atomic_store(&m->opened, 0);
+}
+
+static void mem_destroy(void *impl)
+{
+    mem_store *m = impl;
+    CHECK_EQ_U64(0, (uint64_t)atomic_load(&m->opened));
+    if (m->destroyed != NULL) {
+        atomic_store(m->destroyed, 1);
     }
 }
 
@@ -104,6 +115,7 @@ static const tandem_exporter_vtable mem_vt = {
     .position = mem_position,
     .set_position = mem_set_position,
     .close = mem_close,
+    .destroy = mem_destroy,
 };
 
 static void mem_init(mem_store *m)
@@ -529,11 +541,18 @@ static void test_enable_initialize_from(void)
     /* disable: nothing more reaches b; enable again resumes from b's store */
     CHECK_OK(tandem_exporters_disable(ex, "b", NULL));
     CHECK_STREQ("disabled", tandem_exporter_state_name(info_of(ex, 1, parts).state));
+    for (int i = 0; i < 1000 && atomic_load(&b.opened); i++) {
+        sleep_ms(1);
+    }
+    CHECK_EQ_U64(0, (uint64_t)atomic_load(&b.opened)); /* the file is the operator's now */
     CHECK_RC(TANDEM_ENOENT, tandem_exporters_disable(ex, "x", NULL));
     CHECK_OK(tandem_exporters_enable(ex, "b", NULL, NULL));
-    sleep_ms(20);
+    for (int i = 0; i < 1000 && atomic_load(&b.opens) < 2; i++) {
+        sleep_ms(1);
+    }
     CHECK(pump_until(ex, &l, 60, &b, 180));
     check_contiguous(&b, 91, 180);
+    CHECK_EQ_U64(2, (uint64_t)atomic_load(&b.opens));
     tandem_exporters_destroy(ex);
     log_free(&l);
 }
@@ -592,9 +611,9 @@ static void test_bad_options_and_ids(void)
     mem_store m1, m2;
     mem_init(&m1);
     mem_init(&m2);
-    atomic_int closed1 = 0, closed2 = 0;
-    m1.closed = &closed1;
-    m2.closed = &closed2;
+    atomic_int destroyed1 = 0, destroyed2 = 0;
+    m1.destroyed = &destroyed1;
+    m2.destroyed = &destroyed2;
     CHECK_RC(TANDEM_EINVAL, tandem_exporters_add(ex, "a b", &mem_vt, &m1, true, &d));
     CHECK_CONTAINS(d.message, "exporter id \"a b\"");
     CHECK_RC(TANDEM_EINVAL, tandem_exporters_add(ex, "", &mem_vt, &m1, true, &d));
@@ -604,9 +623,9 @@ static void test_bad_options_and_ids(void)
     CHECK_EQ_U64(1, tandem_exporters_count(ex));
     CHECK_EQ_U64(0, (uint64_t)tandem_exporters_find(ex, "one"));
     CHECK_EQ_I64(-1, tandem_exporters_find(ex, "two"));
-    tandem_exporters_destroy(ex); /* never started: closes what was added */
-    CHECK_EQ_U64(1, (uint64_t)atomic_load(&closed1));
-    CHECK_EQ_U64(0, (uint64_t)atomic_load(&closed2));
+    tandem_exporters_destroy(ex); /* never started: frees what was added */
+    CHECK_EQ_U64(1, (uint64_t)atomic_load(&destroyed1));
+    CHECK_EQ_U64(0, (uint64_t)atomic_load(&destroyed2));
 }
 
 static const tandem_test cases[] = {
