@@ -17,7 +17,6 @@
 #include "base/log.h"
 #include "export/exporter_sqlite.h"
 
-
 static void exporters_wake(void *arg)
 {
     broker *b = arg;
@@ -38,8 +37,7 @@ static int store_path(const tandem_config *cfg, const char *path, char *out, siz
     return TANDEM_OK;
 }
 
-static int add_sqlite(broker *b, const char *id, const char *path, bool enabled,
-                      tandem_diag *diag)
+static int add_sqlite(broker *b, const char *id, const char *path, bool enabled, tandem_diag *diag)
 {
     char full[TANDEM_CONFIG_PATH_LEN_MAX * 2 + 2];
     int rc = store_path(b->cfg, path, full, sizeof(full), diag);
@@ -171,30 +169,6 @@ bool broker_export_backpressure(broker *b, uint32_t slot, char *why, size_t why_
     return true;
 }
 
-/* Refreshes the exporter gauges from the framework (I/O thread, after rounds
- * and pumps). */
-void broker_export_metrics_update(broker *b)
-{
-    if (b->exporters == NULL) {
-        return;
-    }
-    tandem_exporter_partition_info parts[TANDEM_PARTITION_COUNT_MAX];
-    uint32_t n = tandem_exporters_count(b->exporters);
-    for (uint32_t i = 0; i < n; i++) {
-        tandem_exporter_info info;
-        memset(&info, 0, sizeof(info));
-        info.partition_count = b->slot_count;
-        info.partitions = parts;
-        tandem_exporters_info(b->exporters, i, &info);
-        for (uint32_t s = 0; s < b->slot_count; s++) {
-            tandem_gauge_set(b->g_export_position[i * b->slot_count + s],
-                             (double)parts[s].position);
-            tandem_gauge_set(b->g_export_lag[i * b->slot_count + s],
-                             (double)parts[s].lag_entries);
-        }
-    }
-}
-
 int broker_export_register_metrics(broker *b, tandem_diag *diag)
 {
     if (b->exporters == NULL) {
@@ -221,9 +195,12 @@ int broker_export_register_metrics(broker *b, tandem_diag *diag)
                 rc = tandem_metrics_gauge(b->metrics, "tandem_exporter_lag_entries",
                                           "Committed journal entries not yet in the exporter's "
                                           "store",
-                                          labels, 2, &b->g_export_lag[i * b->slot_count + s],
-                                          diag);
+                                          labels, 2, &b->g_export_lag[i * b->slot_count + s], diag);
             }
+        }
+        if (rc == TANDEM_OK) {
+            tandem_exporters_set_gauges(b->exporters, i, &b->g_export_position[i * b->slot_count],
+                                        &b->g_export_lag[i * b->slot_count]);
         }
     }
     return rc;
@@ -231,8 +208,7 @@ int broker_export_register_metrics(broker *b, tandem_diag *diag)
 
 /* ---- management routes ------------------------------------------------------------ */
 
-static int json_exporter(broker *b, uint32_t i, tandem_exporter_partition_info *parts,
-                         json_t **out)
+static int json_exporter(broker *b, uint32_t i, tandem_exporter_partition_info *parts, json_t **out)
 {
     tandem_exporter_info info;
     memset(&info, 0, sizeof(info));
@@ -240,23 +216,21 @@ static int json_exporter(broker *b, uint32_t i, tandem_exporter_partition_info *
     info.partitions = parts;
     tandem_exporters_info(b->exporters, i, &info);
     json_t *arr = json_array();
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I}", "id", info.id, "type", "sqlite",
-                          "path", b->export_paths[i], "state",
-                          tandem_exporter_state_name(info.state), "lastError",
-                          info.last_error[0] != '\0' ? info.last_error : NULL, "exportedRecords",
-                          (json_int_t)info.exported_records, "failures",
-                          (json_int_t)info.failures);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I}", "id", info.id, "type", "sqlite", "path",
+                  b->export_paths[i], "state", tandem_exporter_state_name(info.state), "lastError",
+                  info.last_error[0] != '\0' ? info.last_error : NULL, "exportedRecords",
+                  (json_int_t)info.exported_records, "failures", (json_int_t)info.failures);
     if (arr == NULL || o == NULL) {
         json_decref(arr);
         json_decref(o);
         return TANDEM_ENOMEM;
     }
     for (uint32_t s = 0; s < b->slot_count; s++) {
-        json_t *p = json_pack("{s:I, s:I, s:I, s:I}", "partitionId",
-                              (json_int_t)parts[s].partition_id, "position",
-                              (json_int_t)parts[s].position, "acknowledgedIndex",
-                              (json_int_t)parts[s].acked_index, "lag",
-                              (json_int_t)parts[s].lag_entries);
+        json_t *p =
+            json_pack("{s:I, s:I, s:I, s:I}", "partitionId", (json_int_t)parts[s].partition_id,
+                      "position", (json_int_t)parts[s].position, "acknowledgedIndex",
+                      (json_int_t)parts[s].acked_index, "lag", (json_int_t)parts[s].lag_entries);
         if (p == NULL || json_array_append_new(arr, p) != 0) {
             json_decref(arr);
             json_decref(o);
@@ -426,16 +400,15 @@ int broker_export_routes(broker *b, tandem_diag *diag)
     TANDEM_ASSERT(b != NULL && b->mgmt != NULL);
     int rc = tandem_mgmt_route(b->mgmt, "GET", "/actuator/exporters", handle_list, b, diag);
     if (rc == TANDEM_OK) {
-        rc = tandem_mgmt_route(b->mgmt, "POST", "/actuator/exporters/{id}/disable",
-                               handle_disable, b, diag);
-    }
-    if (rc == TANDEM_OK) {
-        rc = tandem_mgmt_route(b->mgmt, "POST", "/actuator/exporters/{id}/enable", handle_enable,
+        rc = tandem_mgmt_route(b->mgmt, "POST", "/actuator/exporters/{id}/disable", handle_disable,
                                b, diag);
     }
     if (rc == TANDEM_OK) {
-        rc = tandem_mgmt_route(b->mgmt, "POST", "/actuator/exporting/pause", handle_pause, b,
+        rc = tandem_mgmt_route(b->mgmt, "POST", "/actuator/exporters/{id}/enable", handle_enable, b,
                                diag);
+    }
+    if (rc == TANDEM_OK) {
+        rc = tandem_mgmt_route(b->mgmt, "POST", "/actuator/exporting/pause", handle_pause, b, diag);
     }
     if (rc == TANDEM_OK) {
         rc = tandem_mgmt_route(b->mgmt, "POST", "/actuator/exporting/resume", handle_resume, b,

@@ -159,7 +159,6 @@ int broker_export_routes(broker *b, tandem_diag *diag);
 int broker_export_pump(broker *b, uint32_t slot, tandem_diag *diag);
 /* I/O thread (io.lock may be held): an exporter has room and entries to get. */
 bool broker_export_pending(broker *b);
-void broker_export_metrics_update(broker *b);
 /* Journal index below which the slot's journal may be compacted: below
  * min(applied + 1, every enabled exporter's acknowledged index + 1). */
 uint64_t broker_export_compaction_index(broker *b, uint32_t slot);

@@ -234,8 +234,8 @@ static void pump_exporters(broker *b)
             set_fatal(b, rc, msg);
             return;
         }
+        publish_view(b, &b->slots[s]); /* the compaction bound moves with the exporters */
     }
-    broker_export_metrics_update(b);
 }
 
 /* When the thread must wake up for time-driven work, as an absolute

@@ -273,6 +273,29 @@ void tandem_exporters_destroy(tandem_exporters *ex)
     free(ex);
 }
 
+void tandem_exporters_set_gauges(tandem_exporters *ex, uint32_t i, tandem_gauge *const *position,
+                                 tandem_gauge *const *lag_entries)
+{
+    TANDEM_ASSERT(ex != NULL && !ex->started);
+    TANDEM_ASSERT(i < ex->count);
+    ex->exporters[i].g_position = position;
+    ex->exporters[i].g_lag = lag_entries;
+}
+
+/* Lock held. Sets exporter e's gauges of partition p. */
+static void gauges_update(exporter *e, uint32_t p)
+{
+    const exp_partition *ep = &e->parts[p];
+    uint64_t commit = e->ex->commit[p];
+    TANDEM_ASSERT(p < e->ex->opts.partition_count);
+    if (e->g_position != NULL && e->g_position[p] != NULL) {
+        tandem_gauge_set(e->g_position[p], (double)ep->position);
+    }
+    if (e->g_lag != NULL && e->g_lag[p] != NULL) {
+        tandem_gauge_set(e->g_lag[p], (double)(commit > ep->acked ? commit - ep->acked : 0));
+    }
+}
+
 /* ---- the exporter thread ---------------------------------------------------- */
 
 /* Lock held. Waits ms, cut short only by stop or by an enable/disable (a
@@ -373,6 +396,7 @@ static bool ensure_positions(exporter *e)
         }
         if (rc == TANDEM_OK) {
             e->parts[p].position = pos;
+            gauges_update(e, p);
         }
     }
     if (rc != TANDEM_OK) {
@@ -513,6 +537,7 @@ static void export_held(exporter *e)
     TANDEM_ASSERT(last_index >= e->parts[p].acked);
     e->parts[p].acked = last_index;
     e->exported_records += count;
+    gauges_update(e, p);
     succeeded(e);
     held_clear(e);
 }
@@ -654,6 +679,9 @@ int tandem_exporters_pump(tandem_exporters *ex, uint32_t partition_index, uint64
         normalize(ex, &ex->exporters[i].parts[p], p);
     }
     uint64_t want = next_wanted(ex, p);
+    for (uint32_t i = 0; i < ex->count; i++) {
+        gauges_update(&ex->exporters[i], p);
+    }
     pthread_mutex_unlock(&ex->lock);
 
     tandem_buf payload = TANDEM_BUF_INIT;

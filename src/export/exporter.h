@@ -64,6 +64,7 @@
 #include "base/buf.h"
 #include "base/error.h"
 #include "journal/journal.h"
+#include "mgmt/metrics.h"
 #include "protocol/record.h"
 
 #define TANDEM_EXPORTERS_MAX           8
@@ -132,6 +133,12 @@ int tandem_exporters_create(const tandem_exporters_options *opts, tandem_exporte
  * error (TANDEM_EINVAL, TANDEM_EEXIST, TANDEM_EFULL) it stays the caller's. */
 int tandem_exporters_add(tandem_exporters *ex, const char *id, const tandem_exporter_vtable *vt,
                          void *impl, bool enabled, tandem_diag *diag);
+
+/* Gauges (borrowed, partition_count each, entries may be NULL) the framework
+ * keeps current for exporter i: its position and its lag in entries per
+ * partition. Before start. */
+void tandem_exporters_set_gauges(tandem_exporters *ex, uint32_t i, tandem_gauge *const *position,
+                                 tandem_gauge *const *lag_entries);
 
 /* Starts one thread per exporter. On an error no thread runs. */
 int tandem_exporters_start(tandem_exporters *ex, tandem_diag *diag);

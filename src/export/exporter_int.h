@@ -30,6 +30,8 @@ typedef struct exporter {
     char id[TANDEM_EXPORTER_ID_LEN_MAX + 1];
     const tandem_exporter_vtable *vt;
     void *impl;
+    tandem_gauge *const *g_position; /* borrowed; NULL when none */
+    tandem_gauge *const *g_lag;
     pthread_t thread;
     bool thread_started;
     pthread_cond_t cond; /* the thread waits on it; signalled on work and control changes */

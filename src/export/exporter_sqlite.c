@@ -56,8 +56,7 @@ static int sq_position(void *impl, uint32_t partition_id, uint64_t *out, tandem_
     return tandem_store_position(x->store, x->id, partition_id, out, diag);
 }
 
-static int sq_set_position(void *impl, uint32_t partition_id, uint64_t position,
-                           tandem_diag *diag)
+static int sq_set_position(void *impl, uint32_t partition_id, uint64_t position, tandem_diag *diag)
 {
     sqlite_exporter *x = impl;
     TANDEM_ASSERT(x != NULL && x->store != NULL);
@@ -93,8 +92,7 @@ const tandem_exporter_vtable *tandem_exporter_sqlite_vtable(void)
     return &sqlite_vt;
 }
 
-int tandem_exporter_sqlite_new(const char *id, const char *path, void **impl_out,
-                               tandem_diag *diag)
+int tandem_exporter_sqlite_new(const char *id, const char *path, void **impl_out, tandem_diag *diag)
 {
     TANDEM_ASSERT(id != NULL && path != NULL && impl_out != NULL);
     size_t id_len = strlen(id);
