@@ -15,7 +15,12 @@
 #include "app/broker_int.h"
 #include "base/assert.h"
 #include "base/log.h"
+#include "base/clock.h"
+#include "export/exporter_record.h"
 #include "export/exporter_sqlite.h"
+
+/* About once a second, as DESIGN §5 asks of the positions record. */
+#define POSITIONS_INTERVAL_NS 1000000000ull
 
 static void exporters_wake(void *arg)
 {
@@ -151,6 +156,80 @@ uint64_t broker_export_compaction_index(broker *b, uint32_t slot)
     TANDEM_ASSERT(b != NULL && slot < b->slot_count);
     uint64_t applied = tandem_partition_applied_index(b->slots[slot].p);
     return tandem_exporters_compaction_index(b->exporters, slot, applied);
+}
+
+static void position_done(broker *b, work_item *w)
+{
+    (void)b;
+    TANDEM_ASSERT(w != NULL && w->ctx == NULL);
+    if (w->item.rc != TANDEM_OK) {
+        tandem_log(TANDEM_LOG_WARN, "an exporter position record was not written", "detail",
+                   w->item.error, NULL);
+    }
+    tandem_item_free(&w->item);
+    free(w);
+}
+
+static int queue_position(broker *b, uint32_t slot, const char *id, uint64_t position)
+{
+    work_item *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        return TANDEM_ENOMEM;
+    }
+    tandem_item_init(&w->item, TANDEM_ITEM_EXPORTER);
+    w->slot = slot;
+    w->done = position_done;
+    int rc = tandem_exporter_record_encode(&w->item.payload, id, position, NULL);
+    if (rc == TANDEM_OK) {
+        rc = broker_io_submit(b, w);
+    }
+    if (rc != TANDEM_OK) {
+        tandem_item_free(&w->item);
+        free(w);
+    }
+    return rc;
+}
+
+void broker_export_record_positions(broker *b)
+{
+    TANDEM_ASSERT(b != NULL);
+    if (b->exporters == NULL) {
+        return;
+    }
+    uint64_t now_ns = tandem_clock_mono_ns(tandem_clock_real());
+    if (now_ns < b->io.positions_due_ns) {
+        return;
+    }
+    b->io.positions_due_ns = now_ns + POSITIONS_INTERVAL_NS;
+    tandem_exporter_partition_info parts[TANDEM_PARTITION_COUNT_MAX];
+    uint32_t n = tandem_exporters_count(b->exporters);
+    TANDEM_ASSERT(n <= BROKER_EXPORTERS_MAX);
+    for (uint32_t s = 0; s < b->slot_count; s++) {
+        partition_slot *slot = &b->slots[s];
+        uint64_t last = tandem_processor_next_position(slot->processor) - 1;
+        if (last == slot->positions_expected_last) {
+            continue; /* nothing but our own records since the last ones */
+        }
+        uint64_t expected = last;
+        for (uint32_t i = 0; i < n; i++) {
+            tandem_exporter_info info;
+            memset(&info, 0, sizeof(info));
+            info.partition_count = b->slot_count;
+            info.partitions = parts;
+            tandem_exporters_info(b->exporters, i, &info);
+            uint64_t position = parts[s].position;
+            if (info.state == TANDEM_EXPORTER_DISABLED || position == 0 ||
+                position == slot->positions_written[i]) {
+                continue;
+            }
+            /* a full queue skips this round; the next one tries again */
+            if (queue_position(b, s, info.id, position) == TANDEM_OK) {
+                slot->positions_written[i] = position;
+                expected++;
+            }
+        }
+        slot->positions_expected_last = expected;
+    }
 }
 
 /* ---- the loop ------------------------------------------------------------------ */

@@ -71,6 +71,11 @@ typedef struct partition_slot {
     partition_view view; /* guarded by io.lock */
     tandem_gauge *g_commit;
     tandem_gauge *g_applied;
+    /* I/O thread: the exporter positions last written as EXPORTER records,
+     * and the partition's last position those records were expected to end
+     * at (when nothing else was written since, no new record is needed). */
+    uint64_t positions_written[BROKER_EXPORTERS_MAX];
+    uint64_t positions_expected_last;
 } partition_slot;
 
 typedef struct io_thread {
@@ -86,7 +91,8 @@ typedef struct io_thread {
     bool stop;             /* guarded by lock */
     int fatal_rc;          /* guarded by lock: first fatal error of the thread */
     char fatal_msg[512];
-    uv_async_t async; /* wakes the loop when answers are ready */
+    uint64_t positions_due_ns; /* I/O thread: next EXPORTER records, monotonic clock */
+    uv_async_t async;          /* wakes the loop when answers are ready */
     bool started;
     bool async_open;
 } io_thread;
@@ -162,6 +168,10 @@ bool broker_export_pending(broker *b);
 /* Journal index below which the slot's journal may be compacted: below
  * min(applied + 1, every enabled exporter's acknowledged index + 1). */
 uint64_t broker_export_compaction_index(broker *b, uint32_t slot);
+/* I/O thread, about once a second: queues an EXPORTER record for every
+ * exporter whose position moved, unless only such records were written since
+ * the last ones (an idle partition writes none). */
+void broker_export_record_positions(broker *b);
 /* Loop: true (with a message) when new commands for the slot must get 503
  * RESOURCE_EXHAUSTED because the log retained for the exporters passed
  * exporters.maxRetainedEntries. */

@@ -309,6 +309,9 @@ static void *io_main(void *arg)
 
         run_rounds(b, list);
         pump_exporters(b);
+        if (!is_fatal(b)) {
+            broker_export_record_positions(b);
+        }
 
         pthread_mutex_lock(&b->io.lock);
         if (list != NULL) {

@@ -126,8 +126,14 @@ test('kill -9 during export: the store equals a fresh export of the whole journa
     await broker.stop({ keep: true });
   }
   const diff = compareStores(path.join(dir, 'data', 'store.sqlite'), fresh);
+  // The EXPORTER position records give leader rounds and replay one state.
+  const partitionDir = path.join(dir, 'data', 'partition-1');
+  const listing = execFileSync(tandemctl, ['journal', 'inspect', partitionDir], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const digest = execFileSync(tandemctl, ['state', 'digest', partitionDir], { encoding: 'utf8' });
   rmSync(dir, { recursive: true, force: true });
   assert.equal(diff, '', 'the recovered store differs from a fresh export');
+  assert.match(listing, /EVENT EXPORTER POSITION_UPDATED value=\{1="sqlite" 2=\d+\}/);
+  assert.match(digest, /^equal$/m);
 });
 
 test('disable, work, enable with initializeFrom after a store copy: identical stores', async () => {
