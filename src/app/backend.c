@@ -138,6 +138,13 @@ static void item_release(work_item *w)
 static void submit(broker *b, uint32_t slot, pending *p, uint8_t value_type, uint16_t intent,
                    uint64_t key, tandem_buf *value, void (*done)(broker *, work_item *))
 {
+    char why[300];
+    if (broker_export_backpressure(b, slot, why, sizeof(why))) {
+        tandem_gateway_fail(p->call, 503, "RESOURCE_EXHAUSTED", why);
+        pending_free(p);
+        tandem_buf_free(value);
+        return;
+    }
     work_item *w = calloc(1, sizeof(*w));
     if (w == NULL) {
         tandem_gateway_fail(p->call, 503, "RESOURCE_EXHAUSTED", "out of memory");

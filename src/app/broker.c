@@ -134,9 +134,10 @@ static void handle_partitions(tandem_http_request *req, void *ctx)
                      "%s{\"partitionId\":%u,\"role\":\"leader\",\"health\":\"%s\","
                      "\"term\":%" PRIu64 ",\"firstIndex\":%" PRIu64 ",\"lastIndex\":%" PRIu64
                      ",\"commitIndex\":%" PRIu64 ",\"appliedIndex\":%" PRIu64
-                     ",\"replayedRecords\":%" PRIu64 ",\"incarnation\":\"%s\"}",
+                     ",\"compactableBelowIndex\":%" PRIu64 ",\"replayedRecords\":%" PRIu64
+                     ",\"incarnation\":\"%s\"}",
                      i == 0 ? "" : ",", b->slots[i].id, v.stopped ? "dead" : "healthy", v.term,
-                     v.first, v.last, v.commit, v.applied,
+                     v.first, v.last, v.commit, v.applied, v.compact_below,
                      (uint64_t)atomic_load(&b->slots[i].replayed_records), b->slots[i].incarnation);
         TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(item));
         rc = tandem_buf_append(&out, item, (size_t)n);
@@ -209,6 +210,7 @@ void broker_shutdown(broker *b, int rc)
         tandem_mgmt_set_ready(b->mgmt, false);
     }
     broker_io_stop(b);       /* joins the thread and answers everything it finished */
+    broker_export_close(b);  /* exports in progress finish; stores close */
     broker_backend_close(b); /* answers the awaitCompletion calls still parked */
     if (b->gateway != NULL) {
         tandem_gateway_close(b->gateway, on_gateway_closed, b);
@@ -245,7 +247,8 @@ static int register_metrics(broker *b, tandem_diag *diag)
 {
     static const double flush_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                           0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
-    int rc = tandem_metrics_create(128 + 4 * (size_t)b->slot_count, &b->metrics);
+    int rc = tandem_metrics_create(128 + (4 + 2 * BROKER_EXPORTERS_MAX) * (size_t)b->slot_count,
+                                   &b->metrics);
     if (rc != TANDEM_OK) {
         return tandem_diag_set(diag, rc, "metrics registry: %s", tandem_strerror(rc));
     }
@@ -281,6 +284,9 @@ static int register_metrics(broker *b, tandem_diag *diag)
                                       "after the state's applied position)",
                                       &label, 1, &b->slots[i].g_replayed, diag);
         }
+    }
+    if (rc == TANDEM_OK) {
+        rc = broker_export_register_metrics(b, diag);
     }
     return rc;
 }
@@ -407,6 +413,9 @@ static int start_mgmt(broker *b, tandem_diag *diag)
     if (rc == TANDEM_OK) {
         rc = tandem_mgmt_route(b->mgmt, "GET", "/actuator/partitions", handle_partitions, b, diag);
     }
+    if (rc == TANDEM_OK) {
+        rc = broker_export_routes(b, diag);
+    }
     if (rc == TANDEM_OK && cfg->management_journal_probe) {
         rc = tandem_mgmt_route(b->mgmt, "POST", "/actuator/journal/append", handle_append, b, diag);
     }
@@ -478,7 +487,13 @@ int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
     }
     rc = open_partitions(b, diag);
     if (rc == TANDEM_OK) {
+        rc = broker_export_open(b, diag);
+    }
+    if (rc == TANDEM_OK) {
         rc = register_metrics(b, diag);
+    }
+    if (rc == TANDEM_OK) {
+        rc = broker_export_start(b, diag);
     }
     if (rc == TANDEM_OK) {
         rc = broker_io_start(b, diag);
@@ -515,7 +530,10 @@ int tandem_broker_run(const tandem_config *cfg, tandem_diag *diag)
     for (uint32_t i = 0; i < b->slot_count; i++) {
         TANDEM_ASSERT(b->slots[i].p == NULL);
     }
+    TANDEM_ASSERT(b->exporters == NULL);
     free(b->slots);
+    free(b->g_export_position);
+    free(b->g_export_lag);
     tandem_metrics_destroy(b->metrics);
     if (b->lock_fd >= 0) {
         close(b->lock_fd); /* releases the flock */

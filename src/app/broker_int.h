@@ -14,10 +14,14 @@
 #include "mgmt/mgmt.h"
 #include "mgmt/metrics.h"
 #include "engine/engine.h"
+#include "export/exporter.h"
 #include "gateway/gateway.h"
 #include "search/search.h"
 #include "stream/partition.h"
 #include "stream/processor.h"
+
+/* Exporters of a broker: "sqlite" and "secondary" (exporters.* keys). */
+#define BROKER_EXPORTERS_MAX 2u
 
 /* Appends waiting for the I/O thread; more is backpressure (503). */
 #define BROKER_IO_QUEUE_CAPACITY 4096u
@@ -48,6 +52,9 @@ typedef struct partition_view {
     uint64_t last;
     uint64_t commit;
     uint64_t applied;
+    /* Where compaction may cut: below min(applied + 1, every enabled
+     * exporter's acknowledged index + 1). The broker does not compact yet. */
+    uint64_t compact_below;
     bool stopped;
 } partition_view;
 
@@ -65,6 +72,11 @@ typedef struct partition_slot {
     partition_view view; /* guarded by io.lock */
     tandem_gauge *g_commit;
     tandem_gauge *g_applied;
+    /* I/O thread: the exporter positions last written as EXPORTER records,
+     * and the partition's last position those records were expected to end
+     * at (when nothing else was written since, no new record is needed). */
+    uint64_t positions_written[BROKER_EXPORTERS_MAX];
+    uint64_t positions_expected_last;
 } partition_slot;
 
 typedef struct io_thread {
@@ -80,7 +92,8 @@ typedef struct io_thread {
     bool stop;             /* guarded by lock */
     int fatal_rc;          /* guarded by lock: first fatal error of the thread */
     char fatal_msg[512];
-    uv_async_t async; /* wakes the loop when answers are ready */
+    uint64_t positions_due_ns; /* I/O thread: next EXPORTER records, monotonic clock */
+    uv_async_t async;          /* wakes the loop when answers are ready */
     bool started;
     bool async_open;
 } io_thread;
@@ -111,6 +124,12 @@ typedef struct broker {
      * dropped (the engine repeats it). Local partitions only for now; the
      * network transport will sit behind the same pointer. */
     int (*send)(struct broker *b, uint32_t partition_id, const tandem_record *command);
+    /* The exporters (broker_export.c); NULL when the broker has no partition. */
+    tandem_exporters *exporters;
+    char export_ids[BROKER_EXPORTERS_MAX][TANDEM_EXPORTER_ID_LEN_MAX + 1];
+    char export_paths[BROKER_EXPORTERS_MAX][TANDEM_CONFIG_PATH_LEN_MAX * 2 + 2];
+    tandem_gauge **g_export_position; /* [exporter * slot_count + slot] */
+    tandem_gauge **g_export_lag;
 } broker;
 
 /* broker.c */
@@ -129,9 +148,36 @@ void broker_io_view(broker *b, uint32_t slot, partition_view *out);
  * partition's next round. TANDEM_ENOENT for a partition not here,
  * TANDEM_EFULL / TANDEM_ECLOSED as broker_io_submit, TANDEM_ENOMEM. */
 int broker_io_send_local(broker *b, uint32_t partition_id, const tandem_record *command);
+/* Wakes the I/O thread (an exporter has room for entries); any thread. */
+void broker_io_wake(broker *b);
 /* Tells the thread to finish, joins it, answers what it finished. */
 void broker_io_stop(broker *b);
 void broker_io_close_async(broker *b, uv_close_cb cb);
+
+/* broker_export.c */
+/* Creates the exporters of the configuration (threads not started). */
+int broker_export_open(broker *b, tandem_diag *diag);
+int broker_export_register_metrics(broker *b, tandem_diag *diag);
+int broker_export_start(broker *b, tandem_diag *diag);
+/* Stops the exporter threads and closes the stores; after the I/O thread stopped. */
+void broker_export_close(broker *b);
+int broker_export_routes(broker *b, tandem_diag *diag);
+/* I/O thread: gives the exporters the slot's committed entries they lack
+ * (bounded per call); an error is a committed entry that cannot be read. */
+int broker_export_pump(broker *b, uint32_t slot, tandem_diag *diag);
+/* I/O thread (io.lock may be held): an exporter has room and entries to get. */
+bool broker_export_pending(broker *b);
+/* Journal index below which the slot's journal may be compacted: below
+ * min(applied + 1, every enabled exporter's acknowledged index + 1). */
+uint64_t broker_export_compaction_index(broker *b, uint32_t slot);
+/* I/O thread, about once a second: queues an EXPORTER record for every
+ * exporter whose position moved, unless only such records were written since
+ * the last ones (an idle partition writes none). */
+void broker_export_record_positions(broker *b);
+/* Loop: true (with a message) when new commands for the slot must get 503
+ * RESOURCE_EXHAUSTED because the log retained for the exporters passed
+ * exporters.maxRetainedEntries. */
+bool broker_export_backpressure(broker *b, uint32_t slot, char *why, size_t why_size);
 
 /* broker_apply.c */
 /* Sets the apply function (replaying batches through the slot's engine,

@@ -33,6 +33,7 @@ static void publish_view(broker *b, partition_slot *slot)
         .commit = tandem_partition_commit_index(slot->p),
         .applied = tandem_partition_applied_index(slot->p),
         .stopped = tandem_journal_stopped(j),
+        .compact_below = broker_export_compaction_index(b, (uint32_t)(slot - b->slots)),
     };
     pthread_mutex_lock(&b->io.lock);
     v.stopped = v.stopped || b->io.fatal_rc != TANDEM_OK;
@@ -214,6 +215,29 @@ static void run_rounds(broker *b, work_item *list)
     free(items);
 }
 
+/* Hands every partition's newly committed entries to the exporters (and
+ * catch-up reads to those that fell behind). A committed entry that cannot
+ * be read is damage: fatal, as the journal refuses to serve it. */
+static void pump_exporters(broker *b)
+{
+    if (b->exporters == NULL || is_fatal(b)) {
+        return;
+    }
+    for (uint32_t s = 0; s < b->slot_count; s++) {
+        tandem_diag diag;
+        tandem_diag_clear(&diag);
+        int rc = broker_export_pump(b, s, &diag);
+        if (rc != TANDEM_OK) {
+            char msg[600];
+            snprintf(msg, sizeof(msg), "partition %u: exporting: %s", b->slots[s].id,
+                     tandem_diag_text(&diag));
+            set_fatal(b, rc, msg);
+            return;
+        }
+        publish_view(b, &b->slots[s]); /* the compaction bound moves with the exporters */
+    }
+}
+
 /* When the thread must wake up for time-driven work, as an absolute
  * CLOCK_REALTIME deadline for pthread_cond_timedwait; false when none. */
 static bool next_wakeup(broker *b, struct timespec *ts)
@@ -248,7 +272,8 @@ static void *io_main(void *arg)
     broker *b = arg;
     for (;;) {
         pthread_mutex_lock(&b->io.lock);
-        while (b->io.submit_head == NULL && !b->io.stop) {
+        while (b->io.submit_head == NULL && !b->io.stop &&
+               !(b->io.fatal_rc == TANDEM_OK && broker_export_pending(b))) {
             struct timespec ts;
             if (!next_wakeup(b, &ts)) {
                 pthread_cond_wait(&b->io.cond, &b->io.lock);
@@ -283,6 +308,10 @@ static void *io_main(void *arg)
         pthread_mutex_unlock(&b->io.lock);
 
         run_rounds(b, list);
+        pump_exporters(b);
+        if (!is_fatal(b)) {
+            broker_export_record_positions(b);
+        }
 
         pthread_mutex_lock(&b->io.lock);
         if (list != NULL) {
@@ -389,6 +418,14 @@ void broker_io_view(broker *b, uint32_t slot, partition_view *out)
     TANDEM_ASSERT(slot < b->slot_count);
     pthread_mutex_lock(&b->io.lock);
     *out = b->slots[slot].view;
+    pthread_mutex_unlock(&b->io.lock);
+}
+
+void broker_io_wake(broker *b)
+{
+    TANDEM_ASSERT(b != NULL);
+    pthread_mutex_lock(&b->io.lock);
+    pthread_cond_signal(&b->io.cond);
     pthread_mutex_unlock(&b->io.lock);
 }
 

@@ -397,6 +397,22 @@ static int check_data(config_load *ld)
     return TANDEM_OK;
 }
 
+/* Two exporters writing one SQLite file would each take the other's rows for
+ * their own; only the enabled ones matter. */
+static int check_exporters(config_load *ld)
+{
+    const tandem_config *c = ld->cfg;
+    TANDEM_ASSERT(c->exporter_sqlite_path[0] != '\0');
+    TANDEM_ASSERT(c->exporter_secondary_path[0] != '\0');
+    if (c->exporter_sqlite_enabled && c->exporter_secondary_enabled &&
+        strcmp(c->exporter_sqlite_path, c->exporter_secondary_path) == 0) {
+        return config_key_error(ld, key_named("exporters.secondary.path"),
+                                "is the same file as exporters.sqlite.path (\"%s\")",
+                                c->exporter_secondary_path);
+    }
+    return TANDEM_OK;
+}
+
 static int finish(config_load *ld)
 {
     TANDEM_ASSERT(ld != NULL && ld->cfg != NULL);
@@ -410,6 +426,9 @@ static int finish(config_load *ld)
     }
     if (rc == TANDEM_OK) {
         rc = check_data(ld);
+    }
+    if (rc == TANDEM_OK) {
+        rc = check_exporters(ld);
     }
     if (rc == TANDEM_OK) {
         derive_contact_points(ld->cfg);

@@ -98,6 +98,13 @@ typedef struct tandem_config {
     uint64_t log_segment_size_bytes;
     uint64_t entry_size_bytes_max;
     uint64_t state_map_size_bytes;
+    /* exporters.*: the SQLite stores committed records are exported to.
+     * Relative paths are relative to data.directory. */
+    bool exporter_sqlite_enabled;                              /* exporters.sqlite.enabled */
+    char exporter_sqlite_path[TANDEM_CONFIG_PATH_LEN_MAX + 1]; /* exporters.sqlite.path */
+    bool exporter_secondary_enabled;                           /* exporters.secondary.enabled */
+    char exporter_secondary_path[TANDEM_CONFIG_PATH_LEN_MAX + 1];
+    uint32_t exporters_retained_entries_max; /* exporters.maxRetainedEntries; 0 = no bound */
     /* logging.* */
     enum tandem_log_level log_level;
 } tandem_config;

@@ -98,6 +98,7 @@ enum tandem_rejection_type {
     X(BATCH_OPERATION_PARTITION_LIFECYCLE, 55)                                                     \
     X(ASYNC_REQUEST, 56)                                                                           \
     X(PROBE, 200)                                                                                  \
+    X(EXPORTER, 201)                                                                               \
     X(SCALE, 253)                                                                                  \
     X(CHECKPOINT, 254)
 
@@ -241,7 +242,8 @@ enum tandem_value_type {
     X(CLOCK, PINNED, 1)                                                                            \
     X(CLOCK, RESET, 2)                                                                             \
     X(CLOCK, RESETTED, 3)                                                                          \
-    X(PROBE, APPENDED, 0)
+    X(PROBE, APPENDED, 0)                                                                          \
+    X(EXPORTER, POSITION_UPDATED, 0)
 
 /* TANDEM_INTENT_JOB_COMPLETED, TANDEM_INTENT_TIMER_TRIGGER, ... */
 enum tandem_intent {

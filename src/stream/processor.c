@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/assert.h"
+#include "export/exporter_record.h"
 #include "base/log.h"
 #include "journal/journal.h"
 #include "protocol/batch.h"
@@ -36,7 +37,8 @@ struct tandem_processor {
 void tandem_item_init(tandem_item *item, int kind)
 {
     TANDEM_ASSERT(item != NULL);
-    TANDEM_ASSERT(kind == TANDEM_ITEM_COMMAND || kind == TANDEM_ITEM_PROBE);
+    TANDEM_ASSERT(kind == TANDEM_ITEM_COMMAND || kind == TANDEM_ITEM_PROBE ||
+                  kind == TANDEM_ITEM_EXPORTER);
     memset(item, 0, sizeof(*item));
     item->kind = kind;
     tandem_record_init(&item->command);
@@ -145,7 +147,8 @@ int tandem_processor_apply_entry(tandem_engine *engine, tandem_kv_txn *txn,
     }
     tandem_record rec;
     while (tandem_batch_next(&br, &rec)) {
-        rc = tandem_engine_apply(engine, txn, &rec, diag);
+        rc = rec.value_type == TANDEM_VALUE_EXPORTER ? tandem_exporter_record_apply(txn, &rec, diag)
+                                                     : tandem_engine_apply(engine, txn, &rec, diag);
         if (rc != TANDEM_OK) {
             return rc;
         }
@@ -396,6 +399,35 @@ static int probe_batch(tandem_processor *pr, tandem_item *item, uint64_t ts, tan
     return rc;
 }
 
+/* An exporter's position: one EVENT, applied to the round's state at once
+ * (the same function replay uses, so both build the same state). */
+static int exporter_batch(tandem_processor *pr, tandem_kv_txn *txn, tandem_item *item, uint64_t ts,
+                          tandem_diag *diag)
+{
+    TANDEM_ASSERT(item->kind == TANDEM_ITEM_EXPORTER);
+    tandem_record rec;
+    tandem_record_init(&rec);
+    rec.position = pr->next_position;
+    rec.timestamp_ms = ts;
+    rec.partition_id = (uint16_t)tandem_partition_id(pr->partition);
+    rec.record_type = TANDEM_RECORD_EVENT;
+    rec.value_type = TANDEM_VALUE_EXPORTER;
+    rec.intent = TANDEM_INTENT_EXPORTER_POSITION_UPDATED;
+    rec.value = item->payload.data;
+    rec.value_len = item->payload.len;
+    int rc = tandem_exporter_record_apply(txn, &rec, diag);
+    if (rc == TANDEM_OK) {
+        rc = tandem_batch_encode(&pr->batches, &rec, 1, diag);
+    }
+    if (rc == TANDEM_OK) {
+        rc = batch_push(pr, item);
+    }
+    if (rc == TANDEM_OK) {
+        item->position = pr->next_position++;
+    }
+    return rc;
+}
+
 /* A JOB_BATCH ACTIVATE for a type with no activatable job would append an
  * empty ACTIVATED event; long polls ask often, so it is answered without a
  * record instead (has_response stays false: no jobs). */
@@ -464,6 +496,8 @@ static int process_all(tandem_processor *pr, tandem_kv_txn *txn, tandem_item **i
         }
         if (item->kind == TANDEM_ITEM_PROBE) {
             rc = probe_batch(pr, item, ts, diag);
+        } else if (item->kind == TANDEM_ITEM_EXPORTER) {
+            rc = exporter_batch(pr, txn, item, ts, diag);
         } else if (nothing_to_activate(pr, txn, item, &rc, diag)) {
             /* answered with no jobs and no record: an empty poll writes nothing */
         } else if (rc == TANDEM_OK) {

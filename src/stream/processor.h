@@ -42,6 +42,9 @@
 enum tandem_item_kind {
     TANDEM_ITEM_COMMAND = 1, /* an engine command */
     TANDEM_ITEM_PROBE = 2,   /* a probe record carrying `payload` (write-path tests) */
+    /* an EXPORTER POSITION_UPDATED event whose value is `payload`
+     * (export/exporter_record.h); applied to the state like any event */
+    TANDEM_ITEM_EXPORTER = 3,
 };
 
 /* One unit of work of a round, owned by the caller. Inputs are set before the
@@ -114,7 +117,8 @@ uint64_t tandem_processor_next_position(const tandem_processor *pr);
  * with Raft, followers): a data entry's batch must decode and continue the
  * partition's record positions without a gap; every record goes to the
  * engine's one apply path (events change the state; commands, rejections and
- * probes do not); the last position is recorded. Other entry kinds carry no
+ * probes do not), EXPORTER events to the exporter positions of the state; the
+ * last position is recorded. Other entry kinds carry no
  * records. *records (may be NULL) receives the number of records applied.
  * TANDEM_ECORRUPT with the entry's index in diag (may be NULL) when the batch
  * is damaged or out of place.

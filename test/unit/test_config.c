@@ -791,7 +791,7 @@ static void test_doc_table_matches_schema(void)
 
 static void test_schema_describe(void)
 {
-    CHECK_EQ_U64(21, tandem_config_key_count());
+    CHECK_EQ_U64(26, tandem_config_key_count());
     for (size_t i = 0; i < tandem_config_key_count(); i++) {
         tandem_config_key_info a;
         tandem_config_key_describe(i, &a);

@@ -463,7 +463,8 @@ static void test_value_type_names(void)
         {54, "BATCH_OPERATION_LIFECYCLE_MANAGEMENT"},
         {55, "BATCH_OPERATION_PARTITION_LIFECYCLE"},
         {56, "ASYNC_REQUEST"},
-        {200, "PROBE"}, /* tandem's own */
+        {200, "PROBE"},    /* tandem's own */
+        {201, "EXPORTER"}, /* tandem's own */
         {253, "SCALE"},
         {254, "CHECKPOINT"},
     };
