@@ -166,6 +166,13 @@ static void bind_i64(sqlite3_stmt *st, int i, uint64_t v)
     sqlite3_bind_int64(st, i, v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v);
 }
 
+/* A key that can name a row: a NULL would make SQLite pick a fresh rowid,
+ * and a second export of the record would add a second row. */
+static bool row_key_ok(uint64_t key)
+{
+    return key != TANDEM_KEY_NONE && key <= INT64_MAX;
+}
+
 /* Runs the cached statement `which` after `bind` filled it in. */
 #define RUN(s, which, what, diag, ...)                                                             \
     do {                                                                                           \
@@ -290,6 +297,10 @@ static int map_process(tandem_store *s, const tandem_record *r, const tandem_pro
         s->stats.records_not_mapped++;
         return 0;
     }
+    if (!row_key_ok(v->process_definition_key)) {
+        s->stats.records_undecodable++;
+        return 0;
+    }
     const tandem_store_model *m = model_parse(s, v->process_definition_key, v->bpmn_process_id,
                                               v->resource.ptr, v->resource.len);
     const tandem_bpmn_process *p = m != NULL ? model_process(m) : NULL;
@@ -356,10 +367,7 @@ static int map_element(tandem_store *s, const tandem_record *r,
     case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETED:
     case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_TERMINATED:
         break;
-    case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETING:
-    case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_TERMINATING:
-        return 0; /* transitions without a row change */
-    default:
+    default: /* COMPLETING, TERMINATING, ...: transitions without a row change */
         s->stats.records_not_mapped++;
         return 0;
     }
@@ -526,8 +534,9 @@ static int map_job_batch(tandem_store *s, const tandem_record *r, const tandem_j
         tandem_job_value job;
         if (!tandem_value_list_next(&jobs, &jf) ||
             tandem_job_value_decode(jf.data, jf.len, &job, NULL, NULL) != 0) {
-            s->stats.records_undecodable++;
-            return 0; /* the rows keep what they had; see tandem_store_map_record */
+            /* Counted once: as applied when earlier jobs of the batch were. */
+            s->stats.records_undecodable += *applied ? 0 : 1;
+            return 0;
         }
         RUN(s, TANDEM_STORE_STMT_JOB_ACTIVATED, "write job", diag, {
             bind_key(st, 1, kf.u);
@@ -612,6 +621,13 @@ int tandem_store_map_record(tandem_store *s, const tandem_record *rec, bool *app
     *applied = false;
     if (rec->record_type != TANDEM_RECORD_EVENT) {
         s->stats.records_not_mapped++;
+        return 0;
+    }
+    bool keyed =
+        rec->value_type != TANDEM_VALUE_PROCESS && rec->value_type != TANDEM_VALUE_JOB_BATCH;
+    if (keyed && !row_key_ok(rec->key)) {
+        /* Every row these records create or change is named by the record key. */
+        s->stats.records_undecodable++;
         return 0;
     }
     switch (rec->value_type) {

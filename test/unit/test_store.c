@@ -689,6 +689,19 @@ static void test_unknown_and_bad_batches(void)
     CHECK_OK(tandem_store_position(s, "sqlite", 1, &pos, NULL));
     CHECK_EQ_U64(6, pos);
 
+    /* A record without the key of its row is skipped: a NULL key would make
+     * SQLite invent one, and every re-export would add a row. */
+    tandem_record keyless = event(7, TANDEM_VALUE_VARIABLE, TANDEM_INTENT_VARIABLE_CREATED, &var);
+    keyless.key = TANDEM_KEY_NONE;
+    const tandem_record *kp = &keyless;
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(tandem_store_set_position(s, "sqlite", 1, 0, NULL));
+        CHECK_OK(tandem_store_export(s, "sqlite", 1, &kp, 1, &d));
+    }
+    CHECK_EQ_U64(3, tandem_store_get_stats(s).records_undecodable);
+    CHECK_EQ_U64(1, query_int(tandem_store_db(s), "SELECT count(*) FROM variable"));
+    CHECK_OK(tandem_store_set_position(s, "sqlite", 1, 6, NULL));
+
     /* Bad batches are refused whole, before anything is written. */
     recs[0].position = 10;
     recs[1].position = 9;
