@@ -439,9 +439,13 @@ static int start_gateway(broker *b, tandem_diag *diag)
     gcfg.http.queue_capacity = 1024;
     gcfg.http.body_size_bytes_max = cfg->entry_size_bytes_max;
     int rc = tandem_gateway_create(&b->loop, &gcfg, &backend, &b->gateway, diag);
-    /* The read API reads the secondary store at its agreed default path. */
-    char store[TANDEM_CONFIG_PATH_LEN_MAX + 32];
-    snprintf(store, sizeof(store), "%s/store.sqlite", cfg->data_directory);
+    /* The read API reads the store of the `sqlite` exporter (this region's),
+     * with the exporters' rule: relative to data.directory. */
+    char store[TANDEM_CONFIG_PATH_LEN_MAX * 2 + 2];
+    const char *sp = cfg->exporter_sqlite_path;
+    int n = sp[0] == '/' ? snprintf(store, sizeof(store), "%s", sp)
+                         : snprintf(store, sizeof(store), "%s/%s", cfg->data_directory, sp);
+    TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(store)); /* both below the config's path limit */
     if (rc == TANDEM_OK) {
         rc = tandem_search_service_create(&b->loop, store, 0, &b->search, diag);
     }
