@@ -360,8 +360,8 @@ static int variables_cond(compiler *c, const search_field *f, const json_t *v, c
                           tandem_buf *out)
 {
     TANDEM_ASSERT(c != NULL && f != NULL && f->type == SEARCH_VARIABLES);
-    static const search_field value_field = {"value", "fv.value", SEARCH_VALUE, SEARCH_F_FILTER,
-                                             NULL};
+    static const search_field value_field = {"value",         "fv.value", SEARCH_VALUE,
+                                             SEARCH_F_FILTER, NULL,       NULL};
     if (!json_is_array(v) || json_array_size(v) > SEARCH_OR_MAX) {
         return bad(c, "The value for %s must be an array of at most %d {name, value} objects.",
                    path, SEARCH_OR_MAX);
@@ -413,6 +413,43 @@ static int field_cond(compiler *c, const search_field *f, const json_t *v, const
     return property_cond(c, f, f->expr, v, path, out);
 }
 
+/* The fields of `filter` in `group`: one EXISTS holding all of them. */
+static int group_cond(compiler *c, const json_t *filter, const char *path, const char *group,
+                      size_t *done, tandem_buf *out)
+{
+    TANDEM_ASSERT(c != NULL && group != NULL && done != NULL);
+    TANDEM_ASSERT(json_is_object(filter));
+    const char *name;
+    json_t *v;
+    size_t n = 0;
+    int rc = TANDEM_OK;
+    json_object_foreach((json_t *)filter, name, v)
+    {
+        const search_field *f = search_field_find(c->e, name);
+        if (f == NULL || f->group != group || json_is_null(v)) {
+            continue;
+        }
+        char sub[PATH_SIZE_MAX];
+        snprintf(sub, sizeof(sub), "%.100s.%.40s", path, name);
+        if (n++ == 0) {
+            rc = put(out, *done > 0 ? " AND " : "");
+            rc = rc == TANDEM_OK ? put(out, group) : rc;
+        }
+        rc = rc == TANDEM_OK ? put(out, " AND ") : rc;
+        rc = rc == TANDEM_OK ? field_cond(c, f, v, sub, out) : rc;
+        if (rc != TANDEM_OK) {
+            return rc;
+        }
+    }
+    if (n > 0) {
+        (*done)++;
+        rc = put(out, ")");
+    }
+    return rc;
+}
+
+static int or_cond(compiler *c, const json_t *v, const char *sub, tandem_buf *out);
+
 static int filter_cond(compiler *c, const json_t *filter, const char *path, bool in_or,
                        tandem_buf *out)
 {
@@ -431,42 +468,52 @@ static int filter_cond(compiler *c, const json_t *filter, const char *path, bool
         if (json_is_null(v)) {
             continue; /* as absent, like the Java gateway */
         }
+        bool is_or = strcmp(name, "$or") == 0 && c->e->has_or && !in_or;
+        const search_field *f = is_or ? NULL : search_field_find(c->e, name);
+        if (!is_or && (f == NULL || !(f->flags & SEARCH_F_FILTER))) {
+            return bad(c, "Unknown filter field '%.64s' in %s: %s searches cannot filter by it.",
+                       name, path, c->e->title);
+        }
+        if (f != NULL && f->group != NULL) {
+            continue; /* below, with the other fields of its group */
+        }
         rc = rc == TANDEM_OK && done > 0 ? put(out, " AND ") : rc;
-        if (rc != TANDEM_OK) {
-            return rc;
-        }
-        if (strcmp(name, "$or") == 0 && c->e->has_or && !in_or) {
-            if (!json_is_array(v) || json_array_size(v) > SEARCH_OR_MAX) {
-                return bad(c, "The value for %s must be an array of at most %d filters.", sub,
-                           SEARCH_OR_MAX);
-            }
-            rc = put(out, json_array_size(v) == 0 ? "1" : "(");
-            for (size_t i = 0; i < json_array_size(v) && rc == TANDEM_OK; i++) {
-                char branch[PATH_SIZE_MAX];
-                snprintf(branch, sizeof(branch), "%.100s[%zu]", sub, i);
-                rc = put(out, i > 0 ? " OR " : "");
-                rc = rc == TANDEM_OK ? filter_cond(c, json_array_get(v, i), branch, true, out) : rc;
-            }
-            rc = rc == TANDEM_OK && json_array_size(v) > 0 ? put(out, ")") : rc;
-        } else {
-            const search_field *f = search_field_find(c->e, name);
-            if (f == NULL || !(f->flags & SEARCH_F_FILTER)) {
-                return bad(c,
-                           "Unknown filter field '%.64s' in %s: %s searches cannot filter by it.",
-                           name, path, c->e->title);
-            }
-            rc = field_cond(c, f, v, sub, out);
-        }
+        rc = rc == TANDEM_OK ? (is_or ? or_cond(c, v, sub, out) : field_cond(c, f, v, sub, out))
+                             : rc;
         if (rc != TANDEM_OK) {
             return rc;
         }
         done++;
+    }
+    for (size_t g = 0; search_groups[g] != NULL && rc == TANDEM_OK; g++) {
+        rc = group_cond(c, filter, path, search_groups[g], &done, out);
+    }
+    if (rc != TANDEM_OK) {
+        return rc;
     }
     if (done == 0) {
         tandem_buf_truncate(out, out->len - 1);
         return put(out, "1");
     }
     return put(out, ")");
+}
+
+/* $or: [filter, ...], one level deep. */
+static int or_cond(compiler *c, const json_t *v, const char *sub, tandem_buf *out)
+{
+    TANDEM_ASSERT(c != NULL && v != NULL && sub != NULL);
+    if (!json_is_array(v) || json_array_size(v) > SEARCH_OR_MAX) {
+        return bad(c, "The value for %s must be an array of at most %d filters.", sub,
+                   SEARCH_OR_MAX);
+    }
+    int rc = put(out, json_array_size(v) == 0 ? "1" : "(");
+    for (size_t i = 0; i < json_array_size(v) && rc == TANDEM_OK; i++) {
+        char branch[PATH_SIZE_MAX];
+        snprintf(branch, sizeof(branch), "%.100s[%zu]", sub, i);
+        rc = put(out, i > 0 ? " OR " : "");
+        rc = rc == TANDEM_OK ? filter_cond(c, json_array_get(v, i), branch, true, out) : rc;
+    }
+    return rc == TANDEM_OK && json_array_size(v) > 0 ? put(out, ")") : rc;
 }
 
 /* ---- sort ---- */

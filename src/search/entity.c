@@ -75,113 +75,135 @@ static const char *const error_types[] = {"UNSPECIFIED",
                                           "RESOURCE_NOT_FOUND",
                                           NULL};
 
+/* Process instances filtered by their element instances (an element with
+ * this id in this state...) and by the message of an active incident. */
+static const char group_element[] =
+    "EXISTS (SELECT 1 FROM element_instance fe WHERE fe.process_instance_key = "
+    "pi.process_instance_key";
+static const char group_incident[] =
+    "EXISTS (SELECT 1 FROM incident fi WHERE fi.process_instance_key = pi.process_instance_key "
+    "AND fi.state = 'ACTIVE'";
+#define GROUP_ELEMENT  group_element
+#define GROUP_INCIDENT group_incident
+
+const char *const search_groups[] = {group_element, group_incident, NULL};
+
 /* processDefinitionName: the BPMN name, else the id (as Camunda shows it). */
 static const search_field pi_fields[] = {
-    {"processInstanceKey", "pi.process_instance_key", SEARCH_KEY, F | S | O, NULL},
-    {"processDefinitionId", "pi.process_definition_id", SEARCH_STRING, F | S | O, NULL},
+    {"processInstanceKey", "pi.process_instance_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"processDefinitionId", "pi.process_definition_id", SEARCH_STRING, F | S | O, NULL, NULL},
     {"processDefinitionName", "COALESCE(pd.name, pi.process_definition_id)", SEARCH_STRING,
-     F | S | O, NULL},
-    {"processDefinitionVersion", "pi.process_definition_version", SEARCH_INT, F | S | O, NULL},
-    {"processDefinitionVersionTag", "pi.process_definition_version_tag", SEARCH_STRING, F | S | O,
+     F | S | O, NULL, NULL},
+    {"processDefinitionVersion", "pi.process_definition_version", SEARCH_INT, F | S | O, NULL,
      NULL},
-    {"startDate", "pi.start_date", SEARCH_DATE, F | S | O, NULL},
-    {"endDate", "pi.end_date", SEARCH_DATE, F | S | O, NULL},
-    {"state", "pi.state", SEARCH_ENUM, F | S | O, pi_states},
-    {"hasIncident", "pi.has_incident", SEARCH_BOOL, F | S | O | D, NULL},
-    {"tenantId", "pi.tenant_id", SEARCH_STRING, F | S | O, NULL},
-    {"processDefinitionKey", "pi.process_definition_key", SEARCH_KEY, F | S | O, NULL},
-    {"parentProcessInstanceKey", "pi.parent_process_instance_key", SEARCH_KEY, F | S | O, NULL},
-    {"parentElementInstanceKey", "pi.parent_element_instance_key", SEARCH_KEY, F | S | O, NULL},
-    {"variables", "pi.process_instance_key", SEARCH_VARIABLES, F, NULL},
+    {"processDefinitionVersionTag", "pi.process_definition_version_tag", SEARCH_STRING, F | S | O,
+     NULL, NULL},
+    {"startDate", "pi.start_date", SEARCH_DATE, F | S | O, NULL, NULL},
+    {"endDate", "pi.end_date", SEARCH_DATE, F | S | O, NULL, NULL},
+    {"state", "pi.state", SEARCH_ENUM, F | S | O, pi_states, NULL},
+    {"hasIncident", "pi.has_incident", SEARCH_BOOL, F | S | O | D, NULL, NULL},
+    {"tenantId", "pi.tenant_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"processDefinitionKey", "pi.process_definition_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"parentProcessInstanceKey", "pi.parent_process_instance_key", SEARCH_KEY, F | S | O, NULL,
+     NULL},
+    {"parentElementInstanceKey", "pi.parent_element_instance_key", SEARCH_KEY, F | S | O, NULL,
+     NULL},
+    {"variables", "pi.process_instance_key", SEARCH_VARIABLES, F, NULL, NULL},
+    {"elementId", "fe.element_id", SEARCH_STRING, F, NULL, GROUP_ELEMENT},
+    {"elementInstanceState", "fe.state", SEARCH_ENUM, F, pi_states, GROUP_ELEMENT},
+    {"hasElementInstanceIncident", "fe.has_incident", SEARCH_BOOL, F, NULL, GROUP_ELEMENT},
+    {"errorMessage", "fi.error_message", SEARCH_STRING, F, NULL, GROUP_INCIDENT},
 };
 
 /* hasStartForm: forms are not supported, so never. state: definitions are
  * never deleted here, so ACTIVE (the zod schema of 8.8 requires it). */
 static const search_field pd_fields[] = {
-    {"processDefinitionKey", "pd.process_definition_key", SEARCH_KEY, F | S | O, NULL},
-    {"name", "pd.name", SEARCH_STRING, F | S | O, NULL},
-    {"resourceName", "pd.resource_name", SEARCH_STRING, F | S | O, NULL},
-    {"version", "pd.version", SEARCH_INT, F | S | O, NULL},
-    {"versionTag", "pd.version_tag", SEARCH_STRING, F | S | O, NULL},
-    {"processDefinitionId", "pd.process_definition_id", SEARCH_STRING, F | S | O, NULL},
-    {"tenantId", "pd.tenant_id", SEARCH_STRING, F | S | O, NULL},
-    {"hasStartForm", "0", SEARCH_BOOL, F | O | D, NULL},
+    {"processDefinitionKey", "pd.process_definition_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"name", "pd.name", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"resourceName", "pd.resource_name", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"version", "pd.version", SEARCH_INT, F | S | O, NULL, NULL},
+    {"versionTag", "pd.version_tag", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"processDefinitionId", "pd.process_definition_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"tenantId", "pd.tenant_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"hasStartForm", "0", SEARCH_BOOL, F | O | D, NULL, NULL},
     {"isLatestVersion",
      "(pd.version = (SELECT MAX(p2.version) FROM process_definition p2 WHERE "
      "p2.process_definition_id = pd.process_definition_id AND p2.tenant_id = pd.tenant_id))",
-     SEARCH_BOOL, F, NULL},
-    {"state", "'ACTIVE'", SEARCH_STRING, O, NULL},
+     SEARCH_BOOL, F, NULL, NULL},
+    {"state", "'ACTIVE'", SEARCH_STRING, O, NULL, NULL},
 };
 
 static const search_field ei_fields[] = {
-    {"elementInstanceKey", "ei.element_instance_key", SEARCH_KEY, F | S | O, NULL},
-    {"processInstanceKey", "ei.process_instance_key", SEARCH_KEY, F | S | O, NULL},
-    {"processDefinitionKey", "ei.process_definition_key", SEARCH_KEY, F | S | O, NULL},
-    {"processDefinitionId", "ei.process_definition_id", SEARCH_STRING, F | S | O, NULL},
-    {"startDate", "ei.start_date", SEARCH_DATE, F | S | O, NULL},
-    {"endDate", "ei.end_date", SEARCH_DATE, F | S | O, NULL},
-    {"elementId", "ei.element_id", SEARCH_STRING, F | S | O, NULL},
-    {"elementName", "COALESCE(ei.element_name, ei.element_id)", SEARCH_STRING, F | S | O, NULL},
-    {"type", "ei.type", SEARCH_ENUM, F | S | O, element_types},
-    {"state", "ei.state", SEARCH_ENUM, F | S | O, pi_states},
-    {"hasIncident", "ei.has_incident", SEARCH_BOOL, F | O | D, NULL},
-    {"incidentKey", "ei.incident_key", SEARCH_KEY, F | S | O, NULL},
-    {"tenantId", "ei.tenant_id", SEARCH_STRING, F | S | O, NULL},
-    {"elementInstanceScopeKey", "ei.flow_scope_key", SEARCH_KEY, F, NULL},
+    {"elementInstanceKey", "ei.element_instance_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"processInstanceKey", "ei.process_instance_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"processDefinitionKey", "ei.process_definition_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"processDefinitionId", "ei.process_definition_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"startDate", "ei.start_date", SEARCH_DATE, F | S | O, NULL, NULL},
+    {"endDate", "ei.end_date", SEARCH_DATE, F | S | O, NULL, NULL},
+    {"elementId", "ei.element_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"elementName", "COALESCE(ei.element_name, ei.element_id)", SEARCH_STRING, F | S | O, NULL,
+     NULL},
+    {"type", "ei.type", SEARCH_ENUM, F | S | O, element_types, NULL},
+    {"state", "ei.state", SEARCH_ENUM, F | S | O, pi_states, NULL},
+    {"hasIncident", "ei.has_incident", SEARCH_BOOL, F | O | D, NULL, NULL},
+    {"incidentKey", "ei.incident_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"tenantId", "ei.tenant_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"elementInstanceScopeKey", "ei.flow_scope_key", SEARCH_KEY, F, NULL, NULL},
 };
 
 /* value is written truncated in lists (exec.c); isTruncated is computed. */
 static const search_field var_fields[] = {
-    {"variableKey", "v.variable_key", SEARCH_KEY, F | S | O, NULL},
-    {"name", "v.name", SEARCH_STRING, F | S | O, NULL},
-    {"value", "v.value", SEARCH_VALUE, F | S | O, NULL},
-    {"tenantId", "v.tenant_id", SEARCH_STRING, F | S | O, NULL},
-    {"scopeKey", "v.scope_key", SEARCH_KEY, F | S | O, NULL},
-    {"processInstanceKey", "v.process_instance_key", SEARCH_KEY, F | S | O, NULL},
-    {"isTruncated", "(length(v.value) > 8191)", SEARCH_BOOL, F, NULL},
+    {"variableKey", "v.variable_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"name", "v.name", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"value", "v.value", SEARCH_VALUE, F | S | O, NULL, NULL},
+    {"tenantId", "v.tenant_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"scopeKey", "v.scope_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"processInstanceKey", "v.process_instance_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"isTruncated", "(length(v.value) > 8191)", SEARCH_BOOL, F, NULL, NULL},
 };
 _Static_assert(TANDEM_SEARCH_VALUE_CHARS_MAX == 8191, "the isTruncated expression above");
 
 static const search_field inc_fields[] = {
-    {"incidentKey", "i.incident_key", SEARCH_KEY, F | S | O, NULL},
-    {"processDefinitionKey", "i.process_definition_key", SEARCH_KEY, F | S | O, NULL},
-    {"processDefinitionId", "i.process_definition_id", SEARCH_STRING, F | S | O, NULL},
-    {"processInstanceKey", "i.process_instance_key", SEARCH_KEY, F | S | O, NULL},
-    {"errorType", "i.error_type", SEARCH_ENUM, F | S | O, error_types},
-    {"errorMessage", "COALESCE(i.error_message, '')", SEARCH_STRING, F | S | O, NULL},
-    {"elementId", "i.element_id", SEARCH_STRING, F | S | O, NULL},
-    {"elementInstanceKey", "i.element_instance_key", SEARCH_KEY, F | S | O, NULL},
-    {"creationTime", "i.creation_time", SEARCH_DATE, F | S | O, NULL},
-    {"state", "i.state", SEARCH_ENUM, F | S | O, incident_states},
-    {"jobKey", "i.job_key", SEARCH_KEY, F | S | O, NULL},
-    {"tenantId", "i.tenant_id", SEARCH_STRING, F | S | O, NULL},
+    {"incidentKey", "i.incident_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"processDefinitionKey", "i.process_definition_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"processDefinitionId", "i.process_definition_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"processInstanceKey", "i.process_instance_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"errorType", "i.error_type", SEARCH_ENUM, F | S | O, error_types, NULL},
+    {"errorMessage", "COALESCE(i.error_message, '')", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"elementId", "i.element_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"elementInstanceKey", "i.element_instance_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"creationTime", "i.creation_time", SEARCH_DATE, F | S | O, NULL, NULL},
+    {"state", "i.state", SEARCH_ENUM, F | S | O, incident_states, NULL},
+    {"jobKey", "i.job_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"tenantId", "i.tenant_id", SEARCH_STRING, F | S | O, NULL, NULL},
 };
 
 /* The zod schemas of 8.8 require errorCode, errorMessage, deniedReason and
  * isDenied on every job, so they are written as "" / false when empty. */
 static const search_field job_fields[] = {
-    {"jobKey", "j.job_key", SEARCH_KEY, F | S | O, NULL},
-    {"type", "j.type", SEARCH_STRING, F | S | O, NULL},
-    {"worker", "COALESCE(j.worker, '')", SEARCH_STRING, F | S | O, NULL},
-    {"state", "j.state", SEARCH_ENUM, F | S | O, job_states},
-    {"kind", "COALESCE(j.kind, 'BPMN_ELEMENT')", SEARCH_ENUM, F | S | O, job_kinds},
+    {"jobKey", "j.job_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"type", "j.type", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"worker", "COALESCE(j.worker, '')", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"state", "j.state", SEARCH_ENUM, F | S | O, job_states, NULL},
+    {"kind", "COALESCE(j.kind, 'BPMN_ELEMENT')", SEARCH_ENUM, F | S | O, job_kinds, NULL},
     {"listenerEventType", "COALESCE(j.listener_event_type, 'UNSPECIFIED')", SEARCH_ENUM, F | S | O,
-     listener_types},
-    {"retries", "j.retries", SEARCH_INT, F | S | O, NULL},
-    {"deadline", "j.deadline", SEARCH_DATE, F | S | O, NULL},
-    {"endTime", "j.end_time", SEARCH_DATE, F | S | O, NULL},
-    {"errorCode", "j.error_code", SEARCH_STRING, F | S | O | D, NULL},
-    {"errorMessage", "j.error_message", SEARCH_STRING, F | S | O | D, NULL},
-    {"hasFailedWithRetriesLeft", "j.has_failed_with_retries_left", SEARCH_BOOL, F | O | D, NULL},
-    {"isDenied", "0", SEARCH_BOOL, O | D, NULL},
-    {"deniedReason", "NULL", SEARCH_STRING, O | D, NULL},
-    {"elementId", "j.element_id", SEARCH_STRING, F | S | O, NULL},
-    {"elementInstanceKey", "j.element_instance_key", SEARCH_KEY, F | S | O, NULL},
-    {"processInstanceKey", "j.process_instance_key", SEARCH_KEY, F | S | O, NULL},
-    {"processDefinitionKey", "j.process_definition_key", SEARCH_KEY, F | S | O, NULL},
-    {"processDefinitionId", "j.process_definition_id", SEARCH_STRING, F | S | O, NULL},
-    {"customHeaders", "j.custom_headers", SEARCH_OBJECT, O, NULL},
-    {"tenantId", "j.tenant_id", SEARCH_STRING, F | S | O, NULL},
+     listener_types, NULL},
+    {"retries", "j.retries", SEARCH_INT, F | S | O, NULL, NULL},
+    {"deadline", "j.deadline", SEARCH_DATE, F | S | O, NULL, NULL},
+    {"endTime", "j.end_time", SEARCH_DATE, F | S | O, NULL, NULL},
+    {"errorCode", "j.error_code", SEARCH_STRING, F | S | O | D, NULL, NULL},
+    {"errorMessage", "j.error_message", SEARCH_STRING, F | S | O | D, NULL, NULL},
+    {"hasFailedWithRetriesLeft", "j.has_failed_with_retries_left", SEARCH_BOOL, F | O | D, NULL,
+     NULL},
+    {"isDenied", "0", SEARCH_BOOL, O | D, NULL, NULL},
+    {"deniedReason", "NULL", SEARCH_STRING, O | D, NULL, NULL},
+    {"elementId", "j.element_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"elementInstanceKey", "j.element_instance_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"processInstanceKey", "j.process_instance_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"processDefinitionKey", "j.process_definition_key", SEARCH_KEY, F | S | O, NULL, NULL},
+    {"processDefinitionId", "j.process_definition_id", SEARCH_STRING, F | S | O, NULL, NULL},
+    {"customHeaders", "j.custom_headers", SEARCH_OBJECT, O, NULL, NULL},
+    {"tenantId", "j.tenant_id", SEARCH_STRING, F | S | O, NULL, NULL},
 };
 
 static const search_entity entities[TANDEM_SEARCH_ENTITY_COUNT] = {

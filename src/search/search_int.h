@@ -52,7 +52,14 @@ typedef struct search_field {
     search_type type;
     unsigned flags;
     const char *const *values; /* SEARCH_ENUM: the allowed values, NULL-terminated */
+    /* Filter only, on a related table: the fields of one filter object with
+     * the same group hold for the same related row, inside one
+     * "<group> AND <conditions>)" (an EXISTS over that table). */
+    const char *group;
 } search_field;
+
+/* The groups in use, so compile.c can visit each once. */
+extern const char *const search_groups[];
 
 typedef struct search_entity {
     tandem_search_entity id;

@@ -291,6 +291,16 @@ static void test_operators(void)
                    "{\"hasIncident\":true}]}",
                    5);
     check_pi_count(db, "{\"$or\":[]}", 20);
+    /* Element and incident fields hold for one related row together. */
+    check_pi_count(db, "{\"elementId\":\"task\"}", 1);
+    check_pi_count(db, "{\"elementId\":\"task\",\"elementInstanceState\":\"COMPLETED\"}", 0);
+    check_pi_count(db, "{\"elementId\":\"start\",\"elementInstanceState\":\"COMPLETED\"}", 1);
+    check_pi_count(db, "{\"hasElementInstanceIncident\":true,\"state\":\"COMPLETED\"}", 1);
+    check_pi_count(db, "{\"state\":\"ACTIVE\",\"elementId\":\"start\"}", 0);
+    check_pi_count(db, "{\"$or\":[{\"elementId\":\"task\"},{\"processInstanceKey\":\"1003\"}]}", 2);
+    check_pi_count(db, "{\"errorMessage\":\"no more retries\"}", 1);
+    check_pi_count(db, "{\"errorMessage\":{\"$like\":\"*retries\"}}", 1);
+    check_pi_count(db, "{\"errorMessage\":\"bad mapping\"}", 0); /* resolved */
     check_pi_count(db, "{\"variables\":[{\"name\":\"x\",\"value\":\"1\"}]}", 1);
     check_pi_count(db, "{\"variables\":[{\"name\":\"x\",\"value\":{\"$in\":[\"1\",\"2\"]}}]}", 2);
     check_pi_count(db, "{\"variables\":[{\"name\":\"name\",\"value\":{\"$like\":\"*Brien*\"}}]}",
@@ -336,6 +346,9 @@ static void test_bad_input(void)
     search_bad(db, pi, "{\"page\":{\"before\":\"WyJhIl0=\"}}",
                "page.before is not a cursor"); /* ["a"] */
     search_bad(db, pi, "{\"filter\":{\"variables\":[{\"name\":\"x\"}]}}", "filter.variables[0]");
+    search_bad(db, pi, "{\"filter\":{\"elementInstanceState\":\"DONE\"}}",
+               "filter.elementInstanceState is 'DONE'");
+    search_bad(db, pi, "{\"filter\":{\"tags\":[\"a\"]}}", "Unknown filter field 'tags'");
     search_bad(db, TANDEM_SEARCH_PROCESS_DEFINITION, "{\"filter\":{\"state\":\"ACTIVE\"}}",
                "'state'");
     teardown();
