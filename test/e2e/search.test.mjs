@@ -16,6 +16,7 @@ import {
   queryProcessInstancesResponseBodySchema,
   queryVariablesResponseBodySchema,
 } from '@camunda/camunda-api-zod-schemas/8.8';
+import { createCamundaClient } from '@camunda8/orchestration-cluster-api';
 import { oneTaskXml, restClient, startBroker } from './harness.mjs';
 
 let broker;
@@ -225,5 +226,46 @@ describe('read API over a workload', () => {
     assert.equal(xml.status, 200);
     assert.match(xml.headers.get('content-type'), /^text\/xml/);
     assert.match(await xml.text(), /<bpmn:definitions/);
+  });
+  test("the clients' own reads: OCA with its consistency polling and strict validation, the SDK", async (t) => {
+    if (!exporting) return t.skip('this build has no exporter writing the store yet');
+    const camunda = createCamundaClient({
+      config: {
+        CAMUNDA_REST_ADDRESS: broker.restAddress,
+        CAMUNDA_AUTH_STRATEGY: 'NONE',
+        CAMUNDA_SDK_VALIDATION: 'req:strict,res:strict',
+      },
+      log: { level: 'silent' },
+    });
+    const wait = (predicate) => ({ consistency: { waitUpToMs: 15000, pollIntervalMs: 200, predicate } });
+    const done = await camunda.searchProcessInstances(
+      { filter: { processDefinitionId: 'search-e2e', state: 'COMPLETED' }, sort: [{ field: 'startDate', order: 'ASC' }], page: { limit: 10 } },
+      wait((r) => r.items.length === 2));
+    assert.deepEqual(done.items.map((p) => p.processInstanceKey).sort(), [...keys.completed].sort());
+    const pi = await camunda.getProcessInstance({ processInstanceKey: keys.canceled[0] }, wait());
+    assert.equal(pi.state, 'TERMINATED');
+    const incidents = await camunda.searchIncidents({ filter: { processInstanceKey: keys.failed[1] } }, wait((r) => r.items.length === 1));
+    assert.equal(incidents.items[0].errorMessage, 'broke 3');
+    const incident = await camunda.getIncident({ incidentKey: incidents.items[0].incidentKey }, wait());
+    assert.equal(incident.state, 'ACTIVE');
+    const jobs = await camunda.searchJobs({ filter: { processInstanceKey: keys.completed[0] } }, wait((r) => r.items.length === 1));
+    assert.equal(jobs.items[0].state, 'COMPLETED');
+    const vars = await camunda.searchVariables({ filter: { processInstanceKey: keys.completed[0] }, sort: [{ field: 'name' }] }, wait((r) => r.items.length === 3));
+    assert.deepEqual(vars.items.map((v) => v.name), ['done', 'n', 'tag']);
+    const variable = await camunda.getVariable({ variableKey: vars.items[0].variableKey }, wait());
+    assert.equal(variable.value, 'true');
+    const els = await camunda.searchElementInstances({ filter: { processInstanceKey: keys.canceled[0], type: 'SERVICE_TASK' } }, wait((r) => r.items.length === 1));
+    assert.equal(els.items[0].state, 'TERMINATED');
+    const el = await camunda.getElementInstance({ elementInstanceKey: els.items[0].elementInstanceKey }, wait());
+    assert.equal(el.elementId, 'task');
+    const defs = await camunda.searchProcessDefinitions({ filter: { processDefinitionId: 'search-other' } }, wait((r) => r.items.length === 1));
+    const def = await camunda.getProcessDefinition({ processDefinitionKey: defs.items[0].processDefinitionKey }, wait());
+    assert.equal(def.version, 1);
+    const xml = await camunda.getProcessDefinitionXml({ processDefinitionKey: def.processDefinitionKey }, wait());
+    assert.match(String(xml), /search-other/);
+    const scoped = await camunda.searchProcessInstanceIncidents({ processInstanceKey: keys.failed[0] }, wait((r) => r.items.length === 1));
+    assert.equal(scoped.items[0].processInstanceKey, keys.failed[0]);
+    const sdk = await rest.searchProcessInstances({ filter: { processDefinitionId: 'search-other' }, sort: [{ field: 'processInstanceKey', order: 'ASC' }] });
+    assert.deepEqual(sdk.items.map((p) => p.processInstanceKey), [...keys.other].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
   });
 });
