@@ -11,7 +11,6 @@
  * Work in flight is bounded by inflight_max; beyond it the answer is 503
  * RESOURCE_EXHAUSTED, like every other full queue of the broker.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,15 @@ typedef struct route {
     bool scoped;           /* the key scopes a search (incidents of an instance) */
 } route;
 
+/* One pooled connection and the file it was opened on: a store replaced
+ * or removed (an operator restoring a copy) is noticed by its inode, so a
+ * connection never keeps reading a file that is no longer the store. */
+typedef struct conn {
+    sqlite3 *db; /* NULL: not open */
+    dev_t dev;
+    ino_t ino;
+} conn;
+
 struct tandem_search_service {
     uv_loop_t *loop;
     char *path;
@@ -44,7 +52,7 @@ struct tandem_search_service {
     void (*close_cb)(void *data);
     void *close_data;
     pthread_mutex_t mu; /* guards conns and busy */
-    sqlite3 *conns[POOL_SIZE];
+    conn conns[POOL_SIZE];
     bool busy[POOL_SIZE];
     route routes[ROUTE_COUNT];
 };
@@ -60,23 +68,31 @@ typedef struct search_work {
 
 /* ---- connections (pool threads) ---- */
 
-/* Opens the store read-only into *db; *db NULL when there is no file yet.
+/* Makes c current for the file at path: opened read-only on first use,
+ * reopened when the file changed, closed (db NULL) when there is no file.
  * SQLite's code, or SQLITE_OK. */
-static int open_store(const char *path, sqlite3 **db)
+static int conn_refresh(conn *c, const char *path)
 {
-    TANDEM_ASSERT(path != NULL && db != NULL);
-    *db = NULL;
+    TANDEM_ASSERT(c != NULL && path != NULL);
     struct stat st;
-    if (stat(path, &st) != 0 && errno == ENOENT) {
+    bool exists = stat(path, &st) == 0;
+    if (c->db != NULL && (!exists || st.st_dev != c->dev || st.st_ino != c->ino)) {
+        sqlite3_close(c->db);
+        c->db = NULL;
+    }
+    if (c->db != NULL || !exists) {
         return SQLITE_OK;
     }
-    int src = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    int src = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (src != SQLITE_OK) {
-        sqlite3_close(*db);
-        *db = NULL;
+        sqlite3_close(c->db);
+        c->db = NULL;
         return src;
     }
-    sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    c->dev = st.st_dev;
+    c->ino = st.st_ino;
+    TANDEM_ASSERT(c->db != NULL);
     return SQLITE_OK;
 }
 
@@ -112,12 +128,9 @@ static void on_work(uv_work_t *w)
     TANDEM_ASSERT(sw != NULL && &sw->work == w);
     tandem_search_service *s = sw->s;
     int slot = slot_take(s);
-    sqlite3 *temp = NULL;
-    sqlite3 **db = slot >= 0 ? &s->conns[slot] : &temp;
-    int src = SQLITE_OK;
-    if (*db == NULL) {
-        src = open_store(s->path, db); /* the slot is ours while busy */
-    }
+    conn temp = {NULL, 0, 0};
+    conn *c = slot >= 0 ? &s->conns[slot] : &temp; /* the slot is ours while busy */
+    int src = conn_refresh(c, s->path);
     if (src != SQLITE_OK) {
         memset(&sw->resp, 0, sizeof(sw->resp));
         sw->resp.status = 503;
@@ -125,12 +138,12 @@ static void on_work(uv_work_t *w)
         snprintf(sw->resp.detail, sizeof(sw->resp.detail), "The store cannot be opened: %s.",
                  sqlite3_errstr(src));
     } else {
-        tandem_search_execute(*db, &sw->sreq, &sw->resp);
+        tandem_search_execute(c->db, &sw->sreq, &sw->resp);
     }
     if (slot >= 0) {
         slot_give(s, slot);
     } else {
-        sqlite3_close(temp);
+        sqlite3_close(temp.db);
     }
     TANDEM_ASSERT(sw->resp.status >= 200);
 }
@@ -145,7 +158,7 @@ static void service_free(tandem_search_service *s)
     void *data = s->close_data;
     for (int i = 0; i < POOL_SIZE; i++) {
         TANDEM_ASSERT(!s->busy[i]);
-        sqlite3_close(s->conns[i]);
+        sqlite3_close(s->conns[i].db);
     }
     pthread_mutex_destroy(&s->mu);
     free(s->path);

@@ -138,7 +138,41 @@ static void test_routes_and_late_store(void)
     CHECK_STREQ("text/xml", http_reply_header(&c, "Content-Type", ct, sizeof(ct)));
     CHECK_STREQ("<definitions/>", http_body(&c));
     http_call_free(&c);
+    /* The writer goes away (its WAL files with it): still readable. */
     tandem_store_close(store);
+    call(&f, &c, "GET", "/v2/incidents/77", "");
+    CHECK_EQ_U64(200, c.status);
+    http_call_free(&c);
+    /* The file is replaced by another store (a restored copy): the pooled
+     * connections follow the new file, not the old inode. */
+    char other[600];
+    snprintf(other, sizeof(other), "%s.new", f.store_path);
+    CHECK_OK(tandem_store_open(other, false, &store, &d));
+    CHECK(sqlite3_exec(tandem_store_db(store),
+                       "INSERT INTO incident VALUES(78,'JOB_NO_RETRIES','m','a',4,3,5,'p',NULL,"
+                       "'ACTIVE',0,'<default>',2);",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    tandem_store_close(store);
+    /* A restore replaces the database and drops the old WAL files with it
+     * (SQLite cannot tell a WAL of another database from its own). */
+    char wal[620];
+    snprintf(wal, sizeof(wal), "%s-wal", f.store_path);
+    unlink(wal);
+    snprintf(wal, sizeof(wal), "%s-shm", f.store_path);
+    unlink(wal);
+    CHECK(rename(other, f.store_path) == 0);
+    call(&f, &c, "GET", "/v2/incidents/77", "");
+    CHECK_EQ_U64(404, c.status);
+    http_call_free(&c);
+    call(&f, &c, "GET", "/v2/incidents/78", "");
+    CHECK_EQ_U64(200, c.status);
+    http_call_free(&c);
+    /* And removed: empty again. */
+    CHECK(unlink(f.store_path) == 0);
+    call(&f, &c, "POST", "/v2/incidents/search", "{}");
+    CHECK_EQ_U64(200, c.status);
+    CHECK_CONTAINS(http_body(&c), "\"totalItems\":0");
+    http_call_free(&c);
     CHECK_EQ_U64(0, tandem_search_service_inflight(f.search));
     fixture_close(&f);
 }
