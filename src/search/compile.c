@@ -45,6 +45,7 @@ static int bad(compiler *c, const char *fmt, ...)
 
 static int put(tandem_buf *b, const char *s)
 {
+    TANDEM_ASSERT(b->data != NULL || b->len == 0);
     TANDEM_ASSERT(b != NULL && s != NULL);
     return tandem_buf_append(b, s, strlen(s)) == TANDEM_OK ? TANDEM_OK : TANDEM_ENOMEM;
 }
@@ -53,6 +54,7 @@ static int put(tandem_buf *b, const char *s)
 
 static int param_add(compiler *c, search_param p)
 {
+    TANDEM_ASSERT(p.kind != SEARCH_P_TEXT || p.text != NULL);
     search_query *q = c->q;
     TANDEM_ASSERT(q->param_count <= SEARCH_PARAMS_MAX);
     if (q->param_count == SEARCH_PARAMS_MAX) {
@@ -72,12 +74,15 @@ static int param_add(compiler *c, search_param p)
 
 static int param_int(compiler *c, int64_t v)
 {
+    TANDEM_ASSERT(c != NULL && c->q != NULL);
+    TANDEM_ASSERT(c->q->param_count <= SEARCH_PARAMS_MAX);
     return param_add(c, (search_param){.kind = SEARCH_P_INT, .i = v});
 }
 
 /* Takes ownership of text (malloc'd). */
 static int param_owned(compiler *c, char *text)
 {
+    TANDEM_ASSERT(c->q != NULL);
     TANDEM_ASSERT(c != NULL);
     if (text == NULL) {
         return TANDEM_ENOMEM;
@@ -87,6 +92,7 @@ static int param_owned(compiler *c, char *text)
 
 static int param_text(compiler *c, const char *text)
 {
+    TANDEM_ASSERT(c != NULL && c->q != NULL);
     TANDEM_ASSERT(text != NULL);
     return param_owned(c, strdup(text));
 }
@@ -143,6 +149,7 @@ static bool enum_ok(const search_field *f, const char *v)
 /* Short text of a JSON value for messages. */
 static void value_text(const json_t *v, char *out, size_t size)
 {
+    TANDEM_ASSERT(v != NULL);
     TANDEM_ASSERT(out != NULL && size > 0);
     if (json_is_string(v)) {
         snprintf(out, size, "%.64s", json_string_value(v));
@@ -228,6 +235,7 @@ static const struct {
 
 static bool op_allowed(search_type t, op_kind k)
 {
+    TANDEM_ASSERT(t != SEARCH_BOOL && t != SEARCH_OBJECT && t != SEARCH_VARIABLES);
     switch (k) {
     case OP_EQ:
     case OP_NEQ:
@@ -249,6 +257,7 @@ static bool op_allowed(search_type t, op_kind k)
 static int list_cond(compiler *c, const search_field *f, const char *expr, const json_t *v,
                      bool negate, const char *path, tandem_buf *out)
 {
+    TANDEM_ASSERT(path != NULL && out != NULL);
     TANDEM_ASSERT(c != NULL && f != NULL && expr != NULL);
     if (!json_is_array(v)) {
         return bad(c, "The value for %s must be an array.", path);
@@ -323,6 +332,7 @@ static int op_cond(compiler *c, const search_field *f, const char *expr, op_kind
 static int property_cond(compiler *c, const search_field *f, const char *expr, const json_t *v,
                          const char *path, tandem_buf *out)
 {
+    TANDEM_ASSERT(path != NULL && out != NULL);
     TANDEM_ASSERT(c != NULL && f != NULL && expr != NULL);
     if (!json_is_object(v)) {
         return op_cond(c, f, expr, OP_EQ, v, path, out);
@@ -359,6 +369,7 @@ static int property_cond(compiler *c, const search_field *f, const char *expr, c
 static int variables_cond(compiler *c, const search_field *f, const json_t *v, const char *path,
                           tandem_buf *out)
 {
+    TANDEM_ASSERT(path != NULL && out != NULL);
     TANDEM_ASSERT(c != NULL && f != NULL && f->type == SEARCH_VARIABLES);
     static const search_field value_field = {"value",         "fv.value", SEARCH_VALUE,
                                              SEARCH_F_FILTER, NULL,       NULL};
@@ -453,6 +464,7 @@ static int or_cond(compiler *c, const json_t *v, const char *sub, tandem_buf *ou
 static int filter_cond(compiler *c, const json_t *filter, const char *path, bool in_or,
                        tandem_buf *out)
 {
+    TANDEM_ASSERT(!in_or || c->e->has_or);
     TANDEM_ASSERT(c != NULL && path != NULL && out != NULL);
     if (!json_is_object(filter)) {
         return bad(c, "The value for %s must be an object.", path);
@@ -501,6 +513,7 @@ static int filter_cond(compiler *c, const json_t *filter, const char *path, bool
 /* $or: [filter, ...], one level deep. */
 static int or_cond(compiler *c, const json_t *v, const char *sub, tandem_buf *out)
 {
+    TANDEM_ASSERT(c->e->has_or);
     TANDEM_ASSERT(c != NULL && v != NULL && sub != NULL);
     if (!json_is_array(v) || json_array_size(v) > SEARCH_OR_MAX) {
         return bad(c, "The value for %s must be an array of at most %d filters.", sub,
@@ -622,6 +635,8 @@ static int cursor_cond(compiler *c, const json_t *vals)
 
 static bool cursor_value_ok(const search_field *f, const json_t *v)
 {
+    TANDEM_ASSERT(v != NULL);
+    TANDEM_ASSERT(f == NULL || (f->flags & SEARCH_F_SORT));
     if (json_is_null(v)) {
         return f != NULL; /* the key is never NULL */
     }
@@ -632,6 +647,7 @@ static bool cursor_value_ok(const search_field *f, const json_t *v)
 
 static int compile_cursor(compiler *c, const char *text, const char *which)
 {
+    TANDEM_ASSERT(c->q->style != SEARCH_PAGE_OFFSET);
     TANDEM_ASSERT(c != NULL && text != NULL && which != NULL);
     search_query *q = c->q;
     uint8_t raw[SEARCH_CURSOR_SIZE_MAX];
@@ -656,6 +672,7 @@ static int compile_cursor(compiler *c, const char *text, const char *which)
 
 static int compile_page(compiler *c, const json_t *page)
 {
+    TANDEM_ASSERT(c->q->sort_count <= SEARCH_SORT_MAX); /* sort comes first */
     TANDEM_ASSERT(c != NULL);
     search_query *q = c->q;
     q->limit = TANDEM_SEARCH_LIMIT_DEFAULT;

@@ -27,6 +27,7 @@ typedef struct budget {
 
 static int on_progress(void *data)
 {
+    TANDEM_ASSERT(data != NULL);
     const budget *b = data;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -67,12 +68,14 @@ static void fail(tandem_search_response *out, unsigned status, const char *title
 
 static int put(tandem_buf *b, const char *s)
 {
+    TANDEM_ASSERT(b->data != NULL || b->len == 0);
     TANDEM_ASSERT(b != NULL && s != NULL);
     return tandem_buf_append(b, s, strlen(s)) == TANDEM_OK ? TANDEM_OK : TANDEM_ENOMEM;
 }
 
 static int put_key(tandem_buf *b, int64_t key)
 {
+    TANDEM_ASSERT(b != NULL);
     char text[32];
     snprintf(text, sizeof(text), "\"%" PRId64 "\"", key);
     return put(b, text);
@@ -95,6 +98,7 @@ static void fail_sqlite(tandem_search_response *out, sqlite3 *db, int src, uint3
 
 static bool table_exists(sqlite3 *db, const char *table)
 {
+    TANDEM_ASSERT(table[0] != '\0');
     TANDEM_ASSERT(db != NULL && table != NULL);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
@@ -145,6 +149,7 @@ static size_t utf8_prefix(const char *s, size_t len, size_t chars, bool *cut)
 
 static int put_value(tandem_buf *b, const char *text, size_t len, bool truncate)
 {
+    TANDEM_ASSERT(text[len] == '\0'); /* SQLite terminates its text */
     TANDEM_ASSERT(b != NULL && text != NULL);
     bool cut = false;
     size_t keep = truncate ? utf8_prefix(text, len, TANDEM_SEARCH_VALUE_CHARS_MAX, &cut) : len;
@@ -168,7 +173,9 @@ static int put_object(tandem_buf *b, const char *text)
     json_t *o = json_loads(text, 0, NULL);
     bool ok = json_is_object(o);
     json_decref(o);
-    return put(b, ok ? text : "{}"); /* never pass damaged text into an answer */
+    int rc = put(b, ok ? text : "{}"); /* never pass damaged text into an answer */
+    TANDEM_ASSERT(rc != TANDEM_OK || b->len >= 2);
+    return rc;
 }
 
 /* One item: the entity's output fields from columns 0.. of the row. */
@@ -394,6 +401,7 @@ static int write_page(tandem_buf *b, const search_query *q, page_rows *rows, int
 static int run_query(sqlite3 *db, const tandem_search_request *req, tandem_search_response *out,
                      uint32_t time_ms)
 {
+    TANDEM_ASSERT(req->op == TANDEM_SEARCH_QUERY);
     TANDEM_ASSERT(req != NULL && out != NULL);
     const search_entity *e = search_entity_get(req->entity);
     search_query q;
@@ -430,6 +438,7 @@ static int run_query(sqlite3 *db, const tandem_search_request *req, tandem_searc
 static int run_get(sqlite3 *db, const tandem_search_request *req, tandem_search_response *out,
                    uint32_t time_ms)
 {
+    TANDEM_ASSERT(req->op == TANDEM_SEARCH_GET || req->op == TANDEM_SEARCH_GET_XML);
     TANDEM_ASSERT(req != NULL && out != NULL);
     bool xml = req->op == TANDEM_SEARCH_GET_XML;
     const search_entity *e =
@@ -517,6 +526,7 @@ int tandem_search_execute(sqlite3 *db, const tandem_search_request *req,
 
 void tandem_search_response_free(tandem_search_response *r)
 {
+    TANDEM_ASSERT(r->status >= 200 && r->status <= 599);
     TANDEM_ASSERT(r != NULL);
     tandem_buf_free(&r->body);
     r->content_type = NULL;

@@ -204,6 +204,7 @@ static void on_after_work(uv_work_t *w, int status)
 
 static void on_request(tandem_http_request *req, void *ctx)
 {
+    TANDEM_ASSERT(((route *)ctx)->key_param != NULL || !((route *)ctx)->scoped);
     route *r = ctx;
     TANDEM_ASSERT(r != NULL && r->s != NULL && req != NULL);
     tandem_search_service *s = r->s;

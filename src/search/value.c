@@ -57,6 +57,7 @@ static bool digits(const char *p, size_t n, unsigned *out)
 
 static bool leap(unsigned y)
 {
+    TANDEM_ASSERT(y <= 9999); /* four digits parsed */
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
@@ -93,6 +94,7 @@ int search_date_parse(const char *text, int64_t *out_ms)
         for (size_t i = n; i < 3; i++) {
             ms *= 10;
         }
+        TANDEM_ASSERT(ms <= 999);
         p += n;
     }
     int64_t offset_min = 0;
@@ -164,11 +166,13 @@ int search_key_parse(const char *text, int64_t *out)
     if ((!neg && v > (uint64_t)INT64_MAX) || (neg && v > (uint64_t)INT64_MAX + 1)) {
         return TANDEM_ERANGE;
     }
+    TANDEM_ASSERT(v <= (uint64_t)INT64_MAX + (neg ? 1u : 0u));
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return TANDEM_OK;
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+_Static_assert(sizeof(b64) == 65, "64 digits and the NUL");
 
 int search_base64_encode(const uint8_t *data, size_t len, tandem_buf *out)
 {
@@ -193,6 +197,7 @@ int search_base64_encode(const uint8_t *data, size_t len, tandem_buf *out)
 static int b64_value(char c)
 {
     const char *p = c != '\0' ? strchr(b64, c) : NULL;
+    TANDEM_ASSERT(p == NULL || (p >= b64 && p < b64 + 64));
     return p != NULL ? (int)(p - b64) : -1;
 }
 
