@@ -245,6 +245,13 @@ static void on_request(tandem_http_request *req, void *ctx)
     }
     size_t len = 0;
     const uint8_t *body = tandem_http_body(req, &len);
+    if (len > TANDEM_SEARCH_BODY_SIZE_BYTES_MAX) {
+        char detail[128];
+        snprintf(detail, sizeof(detail), "The search body has %zu bytes; at most %u are allowed.",
+                 len, TANDEM_SEARCH_BODY_SIZE_BYTES_MAX);
+        tandem_http_respond_problem(req, 413, "PAYLOAD_TOO_LARGE", detail);
+        return;
+    }
     search_work *sw = calloc(1, sizeof(*sw));
     char *copy = len > 0 ? malloc(len) : NULL;
     if (sw == NULL || (len > 0 && copy == NULL)) {

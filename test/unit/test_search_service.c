@@ -29,7 +29,8 @@ static void fixture_open(fixture *f, uint32_t inflight_max)
     memset(f, 0, sizeof(*f));
     CHECK(uv_loop_init(&f->loop) == 0);
     snprintf(f->store_path, sizeof(f->store_path), "%s/store.sqlite", test_tmpdir());
-    tandem_http_config cfg = {.name = "rest", .host = "127.0.0.1"};
+    tandem_http_config cfg = {
+        .name = "rest", .host = "127.0.0.1", .body_size_bytes_max = 4u * 1024u * 1024u};
     tandem_diag d;
     tandem_diag_clear(&d);
     CHECK_OK(tandem_http_server_create(&f->loop, &cfg, &f->http, &d));
@@ -78,6 +79,36 @@ static json_t *reply_json(const http_call *c)
     return doc;
 }
 
+/* A request with a body larger than the test client's buffer: written and
+ * read on its own thread while the test thread runs the loop. */
+typedef struct big_call {
+    uint16_t port;
+    pthread_t thread;
+    char *reply;
+    atomic_bool finished;
+} big_call;
+
+static void *big_call_main(void *arg)
+{
+    big_call *bc = arg;
+    size_t big = TANDEM_SEARCH_BODY_SIZE_BYTES_MAX + 10;
+    char *raw = malloc(big + 256);
+    CHECK(raw != NULL);
+    int n = snprintf(raw, 256,
+                     "POST /v2/jobs/search HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     big);
+    memset(raw + n, ' ', big);
+    int fd = http_connect(bc->port);
+    http_send_all(fd, raw, (size_t)n + big);
+    size_t len = 0;
+    bc->reply = http_read_all(fd, &len);
+    close(fd);
+    free(raw);
+    atomic_store(&bc->finished, true);
+    return NULL;
+}
+
 static void test_routes_and_late_store(void)
 {
     fixture f;
@@ -108,6 +139,17 @@ static void test_routes_and_late_store(void)
     CHECK_EQ_U64(400, c.status);
     CHECK_CONTAINS(http_body(&c), "'colour'");
     http_call_free(&c);
+    /* A search body over the limit (the server's own limit is larger). */
+    big_call bc = {.port = f.port};
+    CHECK(pthread_create(&bc.thread, NULL, big_call_main, &bc) == 0);
+    while (!atomic_load(&bc.finished)) {
+        uv_run(&f.loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    CHECK(pthread_join(bc.thread, NULL) == 0);
+    CHECK_CONTAINS(bc.reply, "HTTP/1.1 413");
+    CHECK_CONTAINS(bc.reply, "at most 1048576 are allowed");
+    free(bc.reply);
     /* The exporter creates the store later: the next request sees it. */
     tandem_store *store = NULL;
     tandem_diag d;
