@@ -6,13 +6,16 @@
  * would mean the compiler built SQL the store rejects — with a detail on
  * every 400, and never crash, hang or leak. The store is a real one (the
  * store module's schema) in a temporary directory, with a few rows so the
- * cursor and encoding paths run too.
+ * cursor and encoding paths run too. A page's cursors, sent back with the
+ * same filter and sort, must be accepted.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "base/error.h"
 #include "export/store.h"
@@ -54,6 +57,42 @@ static sqlite3 *db_get(void)
     return db;
 }
 
+/* Asks for the pages after and before the answer's cursors with the
+ * request's own filter and sort: both must be answered 200. */
+static void follow_cursor(sqlite3 *db, const tandem_search_request *req,
+                          const tandem_search_response *r)
+{
+    json_t *answer = json_loadb((const char *)r->body.data, r->body.len, 0, NULL);
+    json_t *body =
+        req->body_len > 0 ? json_loadb(req->body, req->body_len, 0, NULL) : json_object();
+    const char *const which[] = {"endCursor", "startCursor"};
+    const char *const key[] = {"after", "before"};
+    for (int i = 0; i < 2 && answer != NULL && json_is_object(body); i++) {
+        json_t *cursor = json_object_get(json_object_get(answer, "page"), which[i]);
+        if (!json_is_string(cursor)) {
+            break;
+        }
+        json_t *page = json_pack("{s:O,s:i}", key[i], cursor, "limit", 2);
+        json_object_set_new(body, "page", page);
+        char *text = json_dumps(body, JSON_COMPACT);
+        tandem_search_request next = *req;
+        next.body = text;
+        next.body_len = text != NULL ? strlen(text) : 0;
+        tandem_search_response r2;
+        if (text == NULL || tandem_search_execute(db, &next, &r2) != TANDEM_OK) {
+            abort();
+        }
+        if (r2.status != 200) {
+            fprintf(stderr, "cursor refused (%u: %s): %s\n", r2.status, r2.detail, text);
+            abort();
+        }
+        tandem_search_response_free(&r2);
+        free(text);
+    }
+    json_decref(body);
+    json_decref(answer);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sqlite3 *db = db_get();
@@ -85,6 +124,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (r.status == 200 && (r.body.len == 0 || r.body.data[0] != '{')) {
         abort();
+    }
+    /* A cursor this search returned must be accepted by the same search. */
+    if (r.status == 200) {
+        follow_cursor(db, &req, &r);
     }
     tandem_search_response_free(&r);
     return 0;
