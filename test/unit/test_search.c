@@ -663,6 +663,29 @@ static void test_count_cap(void)
     teardown();
 }
 
+/* A query past its time budget is stopped and answered 504. */
+static void test_time_budget(void)
+{
+    sqlite3 *db = fixture();
+    exec_sql(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)"
+                 " INSERT INTO job(job_key, type, state, error_message, position) SELECT"
+                 " 100000 + i, 'bulk', 'FAILED', hex(randomblob(8)), i FROM n");
+    const char *body = "{\"filter\":{\"errorMessage\":{\"$like\":\"*A*B*C*\"}},"
+                       "\"sort\":[{\"field\":\"errorMessage\"}]}";
+    tandem_search_request req = {.op = TANDEM_SEARCH_QUERY,
+                                 .entity = TANDEM_SEARCH_JOB,
+                                 .body = body,
+                                 .body_len = strlen(body),
+                                 .query_time_ms = 1};
+    CHECK(run_req(db, &req, 504, "The query ran longer than 1 ms and was stopped.") == NULL);
+    /* The connection is fine afterwards, and with time the same query runs. */
+    req.query_time_ms = 0;
+    json_t *doc = run_req(db, &req, 200, NULL);
+    CHECK(total(doc) > 0);
+    json_decref(doc);
+    teardown();
+}
+
 static void test_values(void)
 {
     int64_t ms = 0;
@@ -718,6 +741,7 @@ static const tandem_test cases[] = {
     {"variables", test_variables},
     {"other_entities", test_other_entities},
     {"count_cap", test_count_cap},
+    {"time_budget", test_time_budget},
     {"values", test_values},
     {NULL, NULL},
 };
