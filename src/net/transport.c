@@ -44,6 +44,7 @@ typedef struct conn {
     peer *peer;           /* outgoing: the peer dialled; incoming: NULL */
     uint32_t slot;        /* incoming: index in t->inbound */
     uint64_t remote_node; /* from its hello */
+    uint64_t accepted_ms; /* incoming: loop time of accept, for the hello timeout */
     bool hello_done;
     bool closing;
     uint8_t *rbuf; /* bytes read and not yet decoded */
@@ -81,6 +82,7 @@ struct tandem_transport {
     uint16_t port;
     char node_text[24];
     uv_tcp_t listener;
+    uv_timer_t sweep; /* closes incoming connections that never said hello */
     bool closing;
     uint32_t handles_open;
     peer peers[TANDEM_TRANSPORT_PEERS_MAX];
@@ -566,7 +568,11 @@ static void on_connection(uv_stream_t *server, int status)
     }
     conn *c = conn_new(t);
     if (c == NULL) {
-        return; /* the connection waits in the backlog; retried on the next one */
+        /* Out of memory: libuv pauses the listener until this connection is
+         * accepted, so nothing more can be done for it here. */
+        tandem_log(TANDEM_LOG_ERROR, "accepting a connection failed", "node", t->node_text, "error",
+                   "out of memory", NULL);
+        return;
     }
     uint32_t slot = TANDEM_TRANSPORT_INBOUND_MAX;
     for (uint32_t i = 0; i < TANDEM_TRANSPORT_INBOUND_MAX; i++) {
@@ -587,12 +593,32 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     c->slot = slot;
+    c->accepted_ms = uv_now(t->loop);
     t->inbound[slot] = c;
     t->stats.inbound_accepted++;
     uv_tcp_nodelay(&c->tcp, 1);
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
         conn_close(c);
     }
+}
+
+/* An accepted connection holds one of the bounded slots: one that has not
+ * said hello within connect_timeout_ms is closed, so silent connections
+ * cannot starve real brokers. */
+static void on_sweep(uv_timer_t *timer)
+{
+    tandem_transport *t = timer->data;
+    TANDEM_ASSERT(t != NULL && !t->closing);
+    uint64_t now = uv_now(t->loop);
+    for (uint32_t i = 0; i < TANDEM_TRANSPORT_INBOUND_MAX; i++) {
+        conn *c = t->inbound[i];
+        if (c != NULL && !c->hello_done && now - c->accepted_ms >= t->o.connect_timeout_ms) {
+            log_conn(TANDEM_LOG_WARN, "refusing connection", c, "no hello in time");
+            t->stats.inbound_refused++;
+            conn_close(c);
+        }
+    }
+    TANDEM_ASSERT(uv_is_active((uv_handle_t *)timer));
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -682,6 +708,11 @@ int tandem_transport_create(uv_loop_t *loop, const tandem_transport_options *o,
                              o->listen_port, uv_strerror(uv_rc));
         goto fail_listener;
     }
+    uv_timer_init(loop, &t->sweep);
+    t->sweep.data = t;
+    t->handles_open++;
+    uint64_t sweep_ms = t->o.connect_timeout_ms / 4 + 1;
+    uv_timer_start(&t->sweep, on_sweep, sweep_ms, sweep_ms);
     struct sockaddr_storage bound;
     int len = (int)sizeof(bound);
     uv_tcp_getsockname(&t->listener, (struct sockaddr *)&bound, &len);
@@ -862,5 +893,6 @@ void tandem_transport_close(tandem_transport *t)
         p->n_queued = 0;
         uv_close((uv_handle_t *)&p->timer, on_timer_closed);
     }
+    uv_close((uv_handle_t *)&t->sweep, on_handle_closed);
     uv_close((uv_handle_t *)&t->listener, on_handle_closed);
 }

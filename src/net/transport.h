@@ -64,7 +64,8 @@ typedef struct tandem_transport_options {
     uint64_t queue_bytes_max;      /* per peer, payload plus headers */
     uint32_t reconnect_min_ms;     /* first back-off after a failure */
     uint32_t reconnect_max_ms;     /* the cap of the doubling */
-    uint32_t connect_timeout_ms;   /* connect plus hello answer */
+    uint32_t connect_timeout_ms;   /* connect plus hello answer; an accepted
+                                      connection's hello must come within it too */
     /* Tests and benchmarks only: every frame waits this long in the send
      * queue before it is written, emulating a one-way link latency (a timer,
      * never a sleep). 0 in production. */

@@ -674,6 +674,119 @@ static void test_shutdown_in_flight(void)
     close_all(all, 3);
 }
 
+/* A stream that arrives one byte at a time is reassembled into whole frames. */
+static void test_byte_by_byte(void)
+{
+    uv_loop_init(&loop);
+    static endpoint b;
+    start(&b, 2, 0);
+    int fd = raw_connect(tandem_transport_port(b.t));
+    tandem_buf s = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_net_hello_encode(9, CLUSTER, &s));
+    uint8_t p[400];
+    for (uint32_t seq = 0; seq < 3; seq++) {
+        size_t n = make_payload(seq * 100 + 7, p);
+        CHECK_OK(tandem_net_frame_encode(TYPE_DATA, p, n, &s));
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        raw_send(fd, s.data + i, 1);
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    run_until(&b.n_got, 3);
+    for (uint32_t seq = 0; seq < 3; seq++) {
+        CHECK_EQ_U64(9, b.from[seq]);
+        CHECK_EQ_U64(seq * 100 + 7, b.seq[seq]);
+    }
+    /* It got our hello's answer: a hello frame from node 2. */
+    uint8_t in[256];
+    ssize_t got = read(fd, in, sizeof(in));
+    CHECK(got >= TANDEM_NET_FRAME_HEADER_BYTES);
+    tandem_net_frame f;
+    size_t used = 0;
+    CHECK_OK(tandem_net_frame_decode(in, (size_t)got, 4096, &f, &used, NULL));
+    tandem_net_hello h;
+    CHECK_OK(tandem_net_hello_decode(f.payload, f.payload_size_bytes, &h, NULL));
+    CHECK_EQ_U64(2, h.node_id);
+    CHECK_STREQ(CLUSTER, h.cluster_name);
+    close(fd);
+    tandem_buf_free(&s);
+    endpoint *all[] = {&b};
+    close_all(all, 1);
+}
+
+/* The address of peer 2 answers as node 3: refused, nothing delivered. */
+static void test_wrong_node_refused(void)
+{
+    uv_loop_init(&loop);
+    capture_logs();
+    static endpoint a, c;
+    start(&a, 1, 0);
+    start(&c, 3, 0);
+    CHECK_OK(tandem_transport_add_peer(a.t, 2, "127.0.0.1", tandem_transport_port(c.t), NULL));
+    send_seq(&a, 2, 0);
+    uint64_t deadline = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
+    while (strstr(logs(), "dialled node 2 but node 3 answered") == NULL && uv_hrtime() < deadline) {
+        uv_run(&loop, UV_RUN_ONCE);
+    }
+    CHECK_CONTAINS(logs(), "dialled node 2 but node 3 answered");
+    run_for_ms(20);
+    CHECK_EQ_U64(0, c.n_got);
+    tandem_transport_peer_stats s;
+    tandem_transport_peer_stats_get(a.t, 2, &s);
+    CHECK_EQ_U64(0, s.connects);
+    CHECK(s.connect_failures >= 1);
+    CHECK_EQ_U64(1, s.frames_queued); /* still waiting for the right node */
+    endpoint *all[] = {&a, &c};
+    close_all(all, 2);
+    tandem_log_set_sink(NULL);
+}
+
+/* Accepted connections are bounded, and one that never says hello is closed
+ * after the connect timeout, freeing its slot. */
+static void test_inbound_limit_and_hello_timeout(void)
+{
+    uv_loop_init(&loop);
+    capture_logs();
+    static endpoint a, b;
+    memset(&b, 0, sizeof(b));
+    b.id = 2;
+    tandem_transport_options o;
+    options(&o, &b, CLUSTER, 0);
+    o.connect_timeout_ms = 300;
+    CHECK_OK(tandem_transport_create(&loop, &o, &b.t, NULL));
+    static int fds[TANDEM_TRANSPORT_INBOUND_MAX + 1];
+    tandem_transport_stats st;
+    for (int i = 0; i <= TANDEM_TRANSPORT_INBOUND_MAX; i++) {
+        fds[i] = raw_connect(tandem_transport_port(b.t));
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    uint64_t deadline = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
+    do {
+        uv_run(&loop, UV_RUN_ONCE);
+        tandem_transport_stats_get(b.t, &st);
+    } while (st.inbound_refused == 0 && uv_hrtime() < deadline);
+    CHECK_EQ_U64(TANDEM_TRANSPORT_INBOUND_MAX, st.inbound_accepted);
+    CHECK_EQ_U64(1, st.inbound_refused);
+    CHECK_CONTAINS(logs(), "too many incoming connections");
+    run_for_ms(500);
+    tandem_transport_stats_get(b.t, &st);
+    CHECK_EQ_U64(TANDEM_TRANSPORT_INBOUND_MAX + 1, st.inbound_refused);
+    CHECK_CONTAINS(logs(), "reason=\"no hello in time\"");
+    for (int i = 0; i <= TANDEM_TRANSPORT_INBOUND_MAX; i++) {
+        CHECK(raw_closed(fds[i]));
+        close(fds[i]);
+    }
+    /* The slots are free again: a real peer gets through. */
+    start(&a, 1, 0);
+    link_to(&a, &b);
+    send_seq(&a, 2, 5);
+    run_until(&b.n_got, 1);
+    CHECK_EQ_U64(5, b.seq[0]);
+    endpoint *all[] = {&a, &b};
+    close_all(all, 2);
+    tandem_log_set_sink(NULL);
+}
+
 static const tandem_test cases[] = {
     {"frame_codec", test_frame_codec},
     {"hello_codec", test_hello_codec},
@@ -687,6 +800,9 @@ static const tandem_test cases[] = {
     {"full_queue", test_full_queue},
     {"delay", test_delay},
     {"shutdown_in_flight", test_shutdown_in_flight},
+    {"byte_by_byte", test_byte_by_byte},
+    {"wrong_node_refused", test_wrong_node_refused},
+    {"inbound_limit_and_hello_timeout", test_inbound_limit_and_hello_timeout},
     {NULL, NULL},
 };
 
