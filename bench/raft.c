@@ -337,8 +337,6 @@ static double run_inproc(const char *dir, uint32_t n, uint32_t inflight, double 
  * leader's fsync overlaps its followers' receiving. Replica 1 (the preferred
  * leader) proposes and measures on its own thread. */
 
-#define FRAME_RAFT 16 /* transport frame type of a Raft message */
-
 typedef struct tcp_node {
     uint32_t id;
     uv_loop_t loop;
@@ -373,7 +371,7 @@ static void tcp_on_receive(void *ctx, uint64_t from, uint8_t type, const uint8_t
 {
     tcp_node *nd = ctx;
     (void)from;
-    if (type != FRAME_RAFT) {
+    if (type != TANDEM_NET_FRAME_RAFT) {
         nd->bad_messages++;
         return;
     }
@@ -398,7 +396,7 @@ static void tcp_handle_ready(tcp_node *nd)
         tandem_buf_reset(&nd->frame);
         check(tandem_raft_message_encode(m, &nd->frame), "encode");
         /* A full queue drops the message: Raft resends. */
-        if (tandem_transport_send(nd->transport, m->to, FRAME_RAFT, nd->frame.data,
+        if (tandem_transport_send(nd->transport, m->to, TANDEM_NET_FRAME_RAFT, nd->frame.data,
                                   nd->frame.len) != 0) {
             nd->sends_refused++;
         }

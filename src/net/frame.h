@@ -31,6 +31,7 @@
 enum tandem_net_frame_type {
     TANDEM_NET_FRAME_HELLO = 1,
     TANDEM_NET_FRAME_USER_MIN = 16,
+    TANDEM_NET_FRAME_RAFT = 16, /* a Raft message (raft.h wire codec) */
 };
 
 #define TANDEM_NET_HELLO_VERSION          1

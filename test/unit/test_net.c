@@ -679,6 +679,37 @@ static void test_shutdown_in_flight(void)
     close_all(all, 3);
 }
 
+/* IPv6 loopback works like IPv4 (skipped where the host has no ::1). */
+static void test_ipv6(void)
+{
+    uv_loop_init(&loop);
+    static endpoint a, b;
+    endpoint *es[] = {&a, &b};
+    for (uint64_t i = 0; i < 2; i++) {
+        memset(es[i], 0, sizeof(endpoint));
+        es[i]->id = i + 1;
+        tandem_transport_options o;
+        options(&o, es[i], CLUSTER, 0);
+        o.listen_host = "::1";
+        tandem_diag d;
+        int rc = tandem_transport_create(&loop, &o, &es[i]->t, &d);
+        if (rc != 0) {
+            CHECK_CONTAINS(d.message, "cannot listen on ::1");
+            printf("no IPv6 loopback here: %s\n", d.message);
+            close_all(es, 2);
+            return;
+        }
+    }
+    CHECK_OK(tandem_transport_add_peer(a.t, 2, "::1", tandem_transport_port(b.t), NULL));
+    for (uint32_t i = 0; i < 10; i++) {
+        send_seq(&a, 2, i);
+    }
+    run_until(&b.n_got, 10);
+    CHECK_EQ_U64(9, b.seq[9]);
+    CHECK_EQ_U64(1, b.from[9]);
+    close_all(es, 2);
+}
+
 /* A stream that arrives one byte at a time is reassembled into whole frames. */
 static void test_byte_by_byte(void)
 {
@@ -915,6 +946,7 @@ static const tandem_test cases[] = {
     {"full_queue", test_full_queue},
     {"delay", test_delay},
     {"shutdown_in_flight", test_shutdown_in_flight},
+    {"ipv6", test_ipv6},
     {"byte_by_byte", test_byte_by_byte},
     {"wrong_node_refused", test_wrong_node_refused},
     {"inbound_limit_and_hello_timeout", test_inbound_limit_and_hello_timeout},
