@@ -137,6 +137,7 @@ static void log_conn(enum tandem_log_level level, const char *msg, const conn *c
     } else if (c->peer != NULL) {
         snprintf(addr, sizeof(addr), "%s", c->peer->addr_text);
     }
+    TANDEM_ASSERT(c->t != NULL);
     tandem_log(level, msg, "cluster", c->t->cluster_name, "node", c->t->node_text, "peer", remote,
                "direction", c->peer != NULL ? "out" : "in", "address", addr, "reason",
                reason != NULL ? reason : "", NULL);
@@ -160,13 +161,17 @@ static void on_handle_closed(uv_handle_t *h)
 {
     tandem_transport *t = h->data;
     TANDEM_ASSERT(t != NULL && t->handles_open > 0);
+    TANDEM_ASSERT(t->closing); /* only closed by close, or by a failed create */
     t->handles_open--;
     transport_free_if_done(t);
 }
 
 static void queue_free(qframe *f)
 {
-    while (f != NULL) {
+    for (uint32_t n = 0; f != NULL; n++) {
+        /* Queues hold at most QUEUE_FRAMES_MAX waiting plus one write batch. */
+        TANDEM_ASSERT(n <= TANDEM_TRANSPORT_QUEUE_FRAMES_MAX + WRITE_BATCH_FRAMES);
+        TANDEM_ASSERT(f->size_bytes >= TANDEM_NET_FRAME_HEADER_BYTES);
         qframe *next = f->next;
         free(f);
         f = next;
@@ -272,12 +277,14 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
             c->rcap = cap;
         }
     }
+    TANDEM_ASSERT(c->rcap <= limit);
     *buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
 }
 
 static int send_hello(conn *c)
 {
-    TANDEM_ASSERT(c->hello.len == 0);
+    TANDEM_ASSERT(c != NULL && !c->closing);
+    TANDEM_ASSERT(c->hello.len == 0); /* one hello per connection */
     int rc = tandem_net_hello_encode(c->t->o.node_id, c->t->cluster_name, &c->hello);
     if (rc != 0) {
         return rc;
@@ -291,6 +298,8 @@ static int send_hello(conn *c)
  * refused (and closed). */
 static bool on_hello(conn *c, const tandem_net_frame *f)
 {
+    TANDEM_ASSERT(c != NULL && f != NULL);
+    TANDEM_ASSERT(!c->hello_done && !c->closing);
     tandem_transport *t = c->t;
     tandem_diag d;
     tandem_diag_clear(&d);
@@ -352,6 +361,7 @@ refuse:
 static void conn_bad(conn *c, const char *why)
 {
     TANDEM_ASSERT(c != NULL && !c->closing);
+    TANDEM_ASSERT(why != NULL);
     if (c->peer != NULL) {
         peer_fail(c->peer, why);
     } else {
@@ -363,6 +373,8 @@ static void conn_bad(conn *c, const char *why)
 
 static void decode_frames(conn *c)
 {
+    TANDEM_ASSERT(c != NULL && !c->closing);
+    TANDEM_ASSERT(c->rlen <= c->rcap);
     tandem_transport *t = c->t;
     size_t off = 0;
     while (!c->closing && !t->closing) {
@@ -466,6 +478,7 @@ static void peer_flush(peer *p)
         return;
     }
     conn *c = p->conn;
+    TANDEM_ASSERT(c->peer == p && c->hello_done && c->inflight == NULL);
     uint64_t now = uv_now(p->t->loop);
     unsigned n = 0;
     qframe *first = p->head, *last = NULL;
@@ -487,6 +500,7 @@ static void peer_flush(peer *p)
     if (n == 0) {
         return;
     }
+    TANDEM_ASSERT(n <= WRITE_BATCH_FRAMES && last != NULL);
     last->next = NULL;
     c->inflight = first;
     c->writing = true;
@@ -504,6 +518,7 @@ static void peer_flush(peer *p)
 
 static conn *conn_new(tandem_transport *t)
 {
+    TANDEM_ASSERT(t != NULL && !t->closing);
     conn *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         return NULL;
@@ -514,6 +529,7 @@ static conn *conn_new(tandem_transport *t)
     TANDEM_ASSERT(rc == 0); /* only fails for bad flags */
     c->tcp.data = c;
     t->handles_open++;
+    TANDEM_ASSERT(!c->closing && c->peer == NULL);
     return c;
 }
 
@@ -524,6 +540,7 @@ static void on_connect(uv_connect_t *req, int status)
     if (c->closing) {
         return; /* cancelled by a close */
     }
+    TANDEM_ASSERT(c->peer->conn == c && c->peer->state == PEER_CONNECTING);
     if (status < 0) {
         peer_fail(c->peer, uv_strerror(status));
         return;
@@ -592,6 +609,7 @@ static void on_connection(uv_stream_t *server, int status)
         uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
         return;
     }
+    TANDEM_ASSERT(slot < TANDEM_TRANSPORT_INBOUND_MAX && t->inbound[slot] == NULL);
     c->slot = slot;
     c->accepted_ms = uv_now(t->loop);
     t->inbound[slot] = c;
@@ -634,6 +652,7 @@ static int parse_addr(const char *host, uint16_t port, struct sockaddr_storage *
         return 0;
     }
     if (uv_ip6_addr(host, port, (struct sockaddr_in6 *)out) == 0) {
+        TANDEM_ASSERT(out->ss_family == AF_INET6);
         return 0;
     }
     return TANDEM_EINVAL;
