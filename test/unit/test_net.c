@@ -182,7 +182,7 @@ static void capture_logs(void)
 
 static char *logs(void)
 {
-    static char text[65536];
+    static char text[1 << 20];
     fflush(log_sink);
     long len = ftell(log_sink);
     CHECK(len >= 0);
