@@ -225,6 +225,17 @@ static const tandem_bpmn_process *model_process(const tandem_store_model *m)
     return tandem_bpmn_process_find(m->resource, m->process_id);
 }
 
+static const tandem_store_model *model_find(const tandem_store *s, uint64_t key)
+{
+    TANDEM_ASSERT(s != NULL);
+    for (unsigned i = 0; i < TANDEM_STORE_MODEL_CACHE_MAX; i++) {
+        if (s->models[i].resource != NULL && s->models[i].process_definition_key == key) {
+            return &s->models[i];
+        }
+    }
+    return NULL;
+}
+
 /* Parses XML into the cache; NULL when it does not parse (the store keeps
  * what the engine accepted, so this only happens with foreign records). */
 static const tandem_store_model *model_parse(tandem_store *s, uint64_t key, tandem_sv id,
@@ -249,12 +260,9 @@ static int model_get(tandem_store *s, uint64_t key, const tandem_store_model **o
                      tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && out != NULL);
-    *out = NULL;
-    for (unsigned i = 0; i < TANDEM_STORE_MODEL_CACHE_MAX; i++) {
-        if (s->models[i].resource != NULL && s->models[i].process_definition_key == key) {
-            *out = &s->models[i];
-            return 0;
-        }
+    *out = model_find(s, key);
+    if (*out != NULL) {
+        return 0;
     }
     sqlite3_stmt *st = NULL;
     int rc = tandem_store_stmt(s, TANDEM_STORE_STMT_PD_XML, &st, diag);
@@ -301,8 +309,12 @@ static int map_process(tandem_store *s, const tandem_record *r, const tandem_pro
         s->stats.records_undecodable++;
         return 0;
     }
-    const tandem_store_model *m = model_parse(s, v->process_definition_key, v->bpmn_process_id,
-                                              v->resource.ptr, v->resource.len);
+    /* A definition's XML never changes under its key: parse it once. */
+    const tandem_store_model *m = model_find(s, v->process_definition_key);
+    if (m == NULL) {
+        m = model_parse(s, v->process_definition_key, v->bpmn_process_id, v->resource.ptr,
+                        v->resource.len);
+    }
     const tandem_bpmn_process *p = m != NULL ? model_process(m) : NULL;
     RUN(s, TANDEM_STORE_STMT_PD_UPSERT, "write process_definition", diag, {
         bind_key(st, 1, v->process_definition_key);
@@ -357,6 +369,32 @@ static int map_process_row(tandem_store *s, const tandem_record *r,
     }
 }
 
+/* The BPMN name of the element of v (NULL when the model gives none or the
+ * definition is unknown); valid until the model cache changes. */
+static int element_name(tandem_store *s, const tandem_process_instance_value *v, const char **out,
+                        tandem_diag *diag)
+{
+    TANDEM_ASSERT(s != NULL && v != NULL && out != NULL);
+    *out = NULL;
+    const tandem_store_model *m = NULL;
+    int rc = model_get(s, v->process_definition_key, &m, diag);
+    const tandem_bpmn_process *p = rc == 0 && m != NULL ? model_process(m) : NULL;
+    if (p == NULL) {
+        return rc;
+    }
+    if (v->bpmn_element_type == TANDEM_ELEMENT_PROCESS) {
+        *out = p->name;
+    } else if (v->element_id.len <= TANDEM_BPMN_ID_LEN_MAX) {
+        char id[TANDEM_BPMN_ID_LEN_MAX + 1];
+        memcpy(id, v->element_id.len > 0 ? v->element_id.ptr : "", v->element_id.len);
+        id[v->element_id.len] = 0;
+        uint32_t idx = tandem_bpmn_element_find(p, id);
+        *out = idx != TANDEM_BPMN_NONE ? p->elements[idx].name : NULL;
+    }
+    TANDEM_ASSERT(rc == 0);
+    return 0;
+}
+
 static int map_element(tandem_store *s, const tandem_record *r,
                        const tandem_process_instance_value *v, bool *applied, tandem_diag *diag)
 {
@@ -395,21 +433,10 @@ static int map_element(tandem_store *s, const tandem_record *r,
         });
         return 0;
     }
-    const tandem_store_model *m = NULL;
-    int rc = model_get(s, v->process_definition_key, &m, diag);
+    const char *name = NULL;
+    int rc = element_name(s, v, &name, diag);
     if (rc != 0) {
         return rc;
-    }
-    const char *name = NULL;
-    const tandem_bpmn_process *p = m != NULL ? model_process(m) : NULL;
-    if (p != NULL && v->bpmn_element_type == TANDEM_ELEMENT_PROCESS) {
-        name = p->name;
-    } else if (p != NULL && v->element_id.len <= TANDEM_BPMN_ID_LEN_MAX) {
-        char id[TANDEM_BPMN_ID_LEN_MAX + 1];
-        memcpy(id, v->element_id.ptr != NULL ? v->element_id.ptr : "", v->element_id.len);
-        id[v->element_id.len] = 0;
-        uint32_t idx = tandem_bpmn_element_find(p, id);
-        name = idx != TANDEM_BPMN_NONE ? p->elements[idx].name : NULL;
     }
     RUN(s, TANDEM_STORE_STMT_EI_INSERT, "write element_instance", diag, {
         bind_key(st, 1, r->key);

@@ -757,6 +757,64 @@ static void test_failed_export_rolls_back(void)
     workload_free(&w);
 }
 
+/* Deployment distribution writes the same PROCESS CREATED on every
+ * partition, at unrelated positions: the row ends the same whatever order
+ * the partitions' exporters run in. */
+static void test_definition_from_two_partitions(void)
+{
+    tandem_buf pv_buf = TANDEM_BUF_INIT;
+    tandem_process_value pv;
+    tandem_process_value_init(&pv);
+    pv.bpmn_process_id = tandem_sv_of("order");
+    pv.version = 1;
+    pv.process_definition_key = tandem_key_encode(1, 2);
+    pv.resource_name = tandem_sv_of("order.bpmn");
+    pv.resource = tandem_sv_of(ORDER_XML);
+    pv.tenant_id = tandem_sv_of("<default>");
+    pv.deployment_key = tandem_key_encode(1, 1);
+    CHECK_OK(tandem_process_value_encode(&pv, &pv_buf));
+    tandem_record p1 = event(100, TANDEM_VALUE_PROCESS, TANDEM_INTENT_PROCESS_CREATED, &pv_buf);
+    tandem_record p2 = event(5, TANDEM_VALUE_PROCESS, TANDEM_INTENT_PROCESS_CREATED, &pv_buf);
+    p1.key = p2.key = pv.process_definition_key;
+    p2.partition_id = 2;
+    const tandem_record *r1 = &p1, *r2 = &p2;
+    char a[512], b[512];
+    store_path(a, sizeof(a), "p12.db");
+    store_path(b, sizeof(b), "p21.db");
+    tandem_store *s = open_rw(a);
+    CHECK_OK(tandem_store_export(s, "sqlite", 1, &r1, 1, NULL));
+    CHECK_OK(tandem_store_export(s, "sqlite", 2, &r2, 1, NULL));
+    tandem_store_close(s);
+    s = open_rw(b);
+    CHECK_OK(tandem_store_export(s, "sqlite", 2, &r2, 1, NULL));
+    CHECK_OK(tandem_store_export(s, "sqlite", 1, &r1, 1, NULL));
+    CHECK_EQ_U64(100, query_int(tandem_store_db(s), "SELECT position FROM process_definition"));
+    uint64_t pos = 0;
+    CHECK_OK(tandem_store_position(s, "sqlite", 2, &pos, NULL));
+    CHECK_EQ_U64(5, pos);
+    tandem_store_close(s);
+    check_equal(a, b);
+    tandem_buf_free(&pv_buf);
+}
+
+/* An empty file (SQLite's empty database) is migrated by a writer and
+ * refused by a reader until then. */
+static void test_empty_file_migrated(void)
+{
+    char path[512];
+    store_path(path, sizeof(path), "empty.db");
+    write_file(path, "", 0);
+    tandem_store *s = NULL;
+    tandem_diag d = {0};
+    CHECK_RC(TANDEM_EFORMAT, tandem_store_open(path, true, &s, &d));
+    CHECK_CONTAINS(d.message, "schema version 0 is older than this build's 1");
+    s = open_rw(path);
+    CHECK_EQ_U64(1, query_int(tandem_store_db(s), "SELECT version FROM schema_version"));
+    tandem_store_close(s);
+    CHECK_OK(tandem_store_open(path, true, &s, &d));
+    tandem_store_close(s);
+}
+
 static const tandem_test cases[] = {
     {"create_and_reopen", test_create_and_reopen},
     {"newer_version_refused", test_newer_version_refused},
@@ -768,6 +826,8 @@ static const tandem_test cases[] = {
     {"compare_names_difference", test_compare_names_difference},
     {"unknown_and_bad_batches", test_unknown_and_bad_batches},
     {"failed_export_rolls_back", test_failed_export_rolls_back},
+    {"definition_from_two_partitions", test_definition_from_two_partitions},
+    {"empty_file_migrated", test_empty_file_migrated},
     {NULL, NULL},
 };
 
