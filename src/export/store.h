@@ -57,7 +57,7 @@
 
 typedef struct tandem_store tandem_store;
 
-/* Counters since open (read-only snapshot, see tandem_store_stats). */
+/* Counters since open, a snapshot from tandem_store_get_stats. */
 typedef struct tandem_store_stats {
     uint64_t records_applied;     /* records that changed or created at least one row */
     uint64_t records_skipped_old; /* at or below the exporter position, skipped whole */

@@ -3,9 +3,13 @@
  * of newer and damaged files, read-only handles, and (below) the mapping of a
  * real engine workload to rows with idempotent re-export.
  */
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/rand.h"
@@ -16,6 +20,16 @@ static void store_path(char *out, size_t size, const char *name)
 {
     int n = snprintf(out, size, "%s/%s", test_tmpdir(), name);
     CHECK(n > 0 && (size_t)n < size);
+}
+
+static void remove_store(const char *path)
+{
+    char side[600];
+    CHECK(remove(path) == 0);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    remove(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    remove(side);
 }
 
 static tandem_store *open_rw(const char *path)
@@ -563,12 +577,7 @@ static void test_split_everywhere(void)
         export_range(s, "sqlite", &w, resume, w.count);
         tandem_store_close(s);
         check_equal(a, c);
-        CHECK(remove(c) == 0);
-        char side[600];
-        snprintf(side, sizeof(side), "%s-wal", c);
-        remove(side);
-        snprintf(side, sizeof(side), "%s-shm", c);
-        remove(side);
+        remove_store(c);
     }
     /* One record per transaction. */
     store_path(c, sizeof(c), "ones.db");
@@ -815,6 +824,83 @@ static void test_empty_file_migrated(void)
     tandem_store_close(s);
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void export_batches(tandem_store *s, const workload *w, size_t batch)
+{
+    for (size_t at = 0; at < w->count; at += batch) {
+        size_t n = w->count - at < batch ? w->count - at : batch;
+        if (tandem_store_export(s, "sqlite", 1, w->ptrs + at, n, NULL) != 0) {
+            _exit(4);
+        }
+    }
+}
+
+/* kill -9 in the middle of exporting, then resume from the stored position:
+ * the store equals one written without the crash, because the position is
+ * committed with the rows it covers. */
+static void test_kill_and_resume(void)
+{
+    workload w;
+    workload_run(&w);
+    char a[512], c[512];
+    store_path(a, sizeof(a), "whole.db");
+    store_path(c, sizeof(c), "crash.db");
+    export_all(a, &w);
+    tandem_seeded_rand rnd;
+    tandem_seeded_rand_init(&rnd, test_seed());
+    uint64_t rounds = test_iterations(8), midway = 0;
+    for (uint64_t round = 0; round < rounds; round++) {
+        size_t batch = 1 + (size_t)tandem_rand_below(&rnd.base, 4);
+        /* How long one pass takes here, so the kill lands inside it. */
+        double start = now_ms();
+        tandem_store *s = open_rw(c);
+        export_batches(s, &w, batch);
+        tandem_store_close(s);
+        double pass_ms = now_ms() - start;
+        remove_store(c);
+
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            tandem_store *cs = NULL;
+            if (tandem_store_open(c, false, &cs, NULL) != 0) {
+                _exit(3);
+            }
+            export_batches(cs, &w, batch);
+            for (;;) {
+                pause(); /* until killed */
+            }
+        }
+        double delay_ms = pass_ms * (double)tandem_rand_below(&rnd.base, 1000) / 1000.0;
+        usleep((useconds_t)(delay_ms * 1000.0));
+        CHECK(kill(pid, SIGKILL) == 0);
+        int status = 0;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK_MSG(WIFSIGNALED(status), "exporting child ended with %d before the kill", status);
+
+        s = open_rw(c);
+        uint64_t pos = 0;
+        CHECK_OK(tandem_store_position(s, "sqlite", 1, &pos, NULL));
+        size_t from = 0;
+        while (from < w.count && w.records[from].position <= pos) {
+            from++;
+        }
+        midway += from > 0 && from < w.count;
+        export_range(s, "sqlite", &w, from, w.count);
+        tandem_store_close(s);
+        check_equal(a, c);
+        remove_store(c);
+    }
+    printf("kill_and_resume: %" PRIu64 " of %" PRIu64 " kills landed mid-export\n", midway, rounds);
+    workload_free(&w);
+}
+
 static const tandem_test cases[] = {
     {"create_and_reopen", test_create_and_reopen},
     {"newer_version_refused", test_newer_version_refused},
@@ -828,6 +914,7 @@ static const tandem_test cases[] = {
     {"failed_export_rolls_back", test_failed_export_rolls_back},
     {"definition_from_two_partitions", test_definition_from_two_partitions},
     {"empty_file_migrated", test_empty_file_migrated},
+    {"kill_and_resume", test_kill_and_resume},
     {NULL, NULL},
 };
 
