@@ -210,8 +210,9 @@ static void test_read_only(void)
 typedef struct workload {
     harness h;
     uint64_t def_key;
-    uint64_t pi[4];  /* completed, incident then cancelled, cancelled, open incident */
-    uint64_t job[4]; /* the charge job of each (job[2] only created) */
+    /* completed, incident then cancelled, cancelled, open incident, timed out */
+    uint64_t pi[5];
+    uint64_t job[5]; /* the charge job of each (job[2] only created) */
     tandem_record *records;
     const tandem_record **ptrs;
     size_t count;
@@ -279,6 +280,23 @@ static void workload_run(workload *w)
     activate_one(w);
     w->h.now_ms += 1000;
     fail(&w->h, w->job[3], 0, 0, "");
+
+    /* PI 4: the job times out, then gets new retries. */
+    start_pi(w, 4, NULL);
+    activate_one(w);
+    w->h.now_ms += 61000;
+    tandem_record cmds[2];
+    tandem_buf values[2] = {TANDEM_BUF_INIT, TANDEM_BUF_INIT};
+    int64_t next = 0;
+    CHECK_EQ_U64(1, due(&w->h, cmds, values, 2, &next));
+    CHECK_EQ_U64(TANDEM_INTENT_JOB_TIME_OUT, cmds[0].intent);
+    process(&w->h, &cmds[0]);
+    CHECK_STREQ("E JOB TIMED_OUT\n", w->h.trace);
+    tandem_buf_free(&values[0]);
+    tandem_buf_free(&values[1]);
+    w->h.now_ms += 1000;
+    upd.retries = 5;
+    job_cmd(&w->h, TANDEM_INTENT_JOB_UPDATE_RETRIES, w->job[4], &upd);
 
     /* The log as the exporter sees it: every record, commands included. */
     w->count = w->h.log_count;
@@ -446,7 +464,16 @@ static void check_job_rows(sqlite3 *db, const workload *w)
                    "FAILED 0 worker-1 0 - 0 charge-card {\"currency\":\"EUR\"} "
                    "BPMN_ELEMENT charge",
                    job, w->job[3]);
-    CHECK_EQ_U64(4, query_int(db, "SELECT count(*) FROM job"));
+    CHECK_ROW_TEXT(db,
+                   "RETRIES_UPDATED 5 worker-1 0 - 0 charge-card {\"currency\":\"EUR\"} "
+                   "BPMN_ELEMENT charge",
+                   job, w->job[4]);
+    CHECK_EQ_U64(5, query_int(db, "SELECT count(*) FROM job"));
+    /* Activation set a deadline; the timeout cleared it. */
+    CHECK_EQ_U64(1, row_int(db, "SELECT deadline IS NULL FROM job WHERE job_key = ?1", w->job[4]));
+    CHECK_EQ_U64(1, row_int(db, "SELECT deadline IS NULL FROM job WHERE job_key = ?1", w->job[2]));
+    CHECK_EQ_U64(T0_MS + 2000 + 60000,
+                 row_int(db, "SELECT deadline FROM job WHERE job_key = ?1", w->job[0]));
 }
 
 static void check_incident_and_variable_rows(sqlite3 *db, const workload *w)
