@@ -928,6 +928,36 @@ static void test_kill_and_resume(void)
     workload_free(&w);
 }
 
+/* The search side reads through its own read-only handle while the exporter
+ * writes: each query sees the last committed export, never a half batch. */
+static void test_reader_beside_writer(void)
+{
+    workload w;
+    workload_run(&w);
+    char path[512];
+    store_path(path, sizeof(path), "shared.db");
+    tandem_store *wr = open_rw(path);
+    size_t half = w.count / 2;
+    export_range(wr, "sqlite", &w, 0, half);
+    tandem_store *rd = NULL;
+    tandem_diag d = {0};
+    CHECK_MSG(tandem_store_open(path, true, &rd, &d) == 0, "%s", d.message);
+    sqlite3 *db = tandem_store_db(rd);
+    int64_t before = query_int(db, "SELECT count(*) FROM element_instance");
+    CHECK(before > 0);
+    /* A read transaction stays on its snapshot while the writer commits. */
+    CHECK(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK_EQ_U64(before, query_int(db, "SELECT count(*) FROM element_instance"));
+    export_range(wr, "sqlite", &w, half, w.count);
+    CHECK_EQ_U64(before, query_int(db, "SELECT count(*) FROM element_instance"));
+    CHECK(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(query_int(db, "SELECT count(*) FROM element_instance") > before);
+    CHECK_EQ_U64(5, query_int(db, "SELECT count(*) FROM process_instance"));
+    tandem_store_close(rd);
+    tandem_store_close(wr);
+    workload_free(&w);
+}
+
 static const tandem_test cases[] = {
     {"create_and_reopen", test_create_and_reopen},
     {"newer_version_refused", test_newer_version_refused},
@@ -942,6 +972,7 @@ static const tandem_test cases[] = {
     {"definition_from_two_partitions", test_definition_from_two_partitions},
     {"empty_file_migrated", test_empty_file_migrated},
     {"kill_and_resume", test_kill_and_resume},
+    {"reader_beside_writer", test_reader_beside_writer},
     {NULL, NULL},
 };
 
