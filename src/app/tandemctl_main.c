@@ -11,6 +11,9 @@
  *                                   into a fresh state; exit 0 when equal.
  *   tandemctl feel EXPR [--vars JSON] [--now DATE-TIME] [--tree]
  *                                   evaluate a FEEL expression, print JSON.
+ *   tandemctl store compare A B     compare two secondary stores row by row; exit 0
+ *                                   when equal, 1 with the first difference.
+ *   tandemctl store dump FILE       every row of a store as JSON lines, stable order.
  *   tandemctl version
  */
 #include <stdio.h>
@@ -18,6 +21,7 @@
 
 #include "app/broker_int.h"
 #include "app/feel_cmd.h"
+#include "app/store_cmd.h"
 #include "app/inspect.h"
 
 static int usage(FILE *out)
@@ -25,6 +29,8 @@ static int usage(FILE *out)
     fprintf(out, "usage: tandemctl journal inspect DIR\n"
                  "       tandemctl state digest DIR\n"
                  "       tandemctl feel EXPRESSION [--vars JSON] [--now DATE-TIME] [--tree]\n"
+                 "       tandemctl store compare STORE_A STORE_B\n"
+                 "       tandemctl store dump STORE\n"
                  "       tandemctl version\n");
     return out == stderr ? 2 : 0;
 }
@@ -46,6 +52,9 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "feel") == 0) {
         return tandem_feel_cmd(argc - 2, argv + 2, stdout, stderr);
+    }
+    if (argc >= 2 && strcmp(argv[1], "store") == 0) {
+        return tandem_store_cmd(argc - 2, argv + 2, stdout, stderr);
     }
     return usage(stderr);
 }

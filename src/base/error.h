@@ -38,7 +38,8 @@
     X(TANDEM_ETOOBIG, "entry is larger than the limit")                                            \
     X(TANDEM_ESTATE, "operation not allowed in the current state")                                 \
     X(TANDEM_ETIMEDOUT, "timed out")                                                               \
-    X(TANDEM_ECLOSED, "closed")
+    X(TANDEM_ECLOSED, "closed")                                                                    \
+    X(TANDEM_EMISMATCH, "contents differ")
 
 enum tandem_error {
 #define TANDEM_ERROR_ENUM_(name, msg) name,
