@@ -188,10 +188,14 @@ static const char *feel_type_name(tandem_feel_type t)
     return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "UNKNOWN";
 }
 
-/* One evaluation with its inputs; `msg` receives the problem on failure. */
+/* One evaluation with its inputs; `msg` receives the problem on failure.
+ * A result may point into the variables it was evaluated over (a variable's
+ * value returned as it is), so `vars` lives until the result has been read:
+ * the caller frees it with tandem_feel_vars_free. */
 typedef struct eval_job {
     engine_ctx *ctx;
     const char *source; /* with the leading '=' */
+    tandem_feel_vars *vars;
     char msg[MESSAGE_BYTES_MAX];
 } eval_job;
 
@@ -203,6 +207,7 @@ static int evaluate(eval_job *ej, const tandem_feel_expr *expr, const char *vars
 {
     TANDEM_ASSERT(ej != NULL && expr != NULL && r != NULL);
     TANDEM_ASSERT(vars_json != NULL && ej->source != NULL);
+    TANDEM_ASSERT(ej->vars == NULL);
     tandem_diag d = {0};
     tandem_feel_vars *vars = NULL;
     int rc = tandem_feel_vars_from_json(vars_json, strlen(vars_json), &vars, &d);
@@ -222,7 +227,7 @@ static int evaluate(eval_job *ej, const tandem_feel_expr *expr, const char *vars
         .vars = vars, .now_ms = (int64_t)ej->ctx->command->timestamp_ms, .rand = &rnd.base};
     d = (tandem_diag){0};
     rc = tandem_feel_eval(expr, &opts, r, &d);
-    tandem_feel_vars_free(vars);
+    ej->vars = vars;
     if (rc == TANDEM_ENOMEM) {
         return tandem_diag_set(ej->ctx->diag, rc, "engine: out of memory evaluating FEEL");
     }
@@ -348,12 +353,14 @@ static int run_mappings(engine_ctx *ctx, const tandem_bpmn_mapping *m, tandem_fe
                               : evaluate(&ej, x[i], vars, &r);
             free(vars);
             if (rc == 1) {
+                tandem_feel_vars_free(ej.vars);
                 snprintf(msg, msg_len, "%s", ej.msg);
                 *failed = true;
                 rc = 0;
                 break;
             }
             value = rc == 0 ? result_json(&r) : NULL;
+            tandem_feel_vars_free(ej.vars);
         }
         if (rc != 0) {
             break;
@@ -516,7 +523,7 @@ int engine_job_properties(engine_ctx *ctx, const engine_def *def, uint32_t index
     *retries = count == 0 ? 1 : (int32_t)(count > INT32_MAX ? INT32_MAX : count);
     tandem_feel_result r;
     tandem_feel_result_init(&r);
-    eval_job ej;
+    eval_job ej = {.ctx = ctx, .source = task->type, .vars = NULL};
     int rc = 0;
     if (x->type != NULL) {
         rc = job_property(ctx, x->type, task->type, element_key, TANDEM_FEEL_STRING, &r, &ej,
@@ -541,6 +548,8 @@ int engine_job_properties(engine_ctx *ctx, const engine_def *def, uint32_t index
             }
         }
         json_decref(s);
+        tandem_feel_vars_free(ej.vars);
+        ej.vars = NULL;
     }
     if (rc == 0 && !*incident && x->retries != NULL) {
         rc = job_property(ctx, x->retries, task->retries, element_key, TANDEM_FEEL_NUMBER, &r, &ej,
@@ -565,6 +574,8 @@ int engine_job_properties(engine_ctx *ctx, const engine_def *def, uint32_t index
             }
         }
         tandem_buf_free(&b);
+        tandem_feel_vars_free(ej.vars);
+        ej.vars = NULL;
     }
     tandem_feel_result_free(&r);
     if (rc == 0 && *incident) {
