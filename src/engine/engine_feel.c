@@ -260,23 +260,27 @@ static void wrong_type(eval_job *ej, const char *want, const tandem_feel_result 
     }
 }
 
-/* The result as a jansson value (new reference), or NULL on out of memory. */
-static json_t *result_json(const tandem_feel_result *r)
+/* The result as a jansson value (*out a new reference): 0, TANDEM_ENOMEM,
+ * or TANDEM_ERANGE for a value JSON cannot carry (a number beyond a double's
+ * range), which the caller reports as a failed evaluation. */
+static int result_json(const tandem_feel_result *r, json_t **out)
 {
-    TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(r != NULL && out != NULL);
     tandem_buf b = TANDEM_BUF_INIT;
-    json_t *j = NULL;
-    if (tandem_feel_result_json(r, &b) == 0) {
-        j = json_loadb((const char *)b.data, b.len, JSON_DECODE_ANY, NULL);
-        if (j == NULL) {
-            /* a whole number beyond int64: as a double, like a JSON reader */
-            j = json_loadb((const char *)b.data, b.len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
-                           NULL);
-        }
+    *out = NULL;
+    if (tandem_feel_result_json(r, &b) != 0) {
+        tandem_buf_free(&b);
+        return TANDEM_ENOMEM;
+    }
+    *out = json_loadb((const char *)b.data, b.len, JSON_DECODE_ANY, NULL);
+    if (*out == NULL) {
+        /* a whole number beyond int64: as a double, like a JSON reader */
+        *out = json_loadb((const char *)b.data, b.len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                          NULL);
     }
     tandem_buf_free(&b);
-    TANDEM_ASSERT(r->type != TANDEM_FEEL_CONTEXT || j == NULL || json_is_object(j));
-    return j;
+    TANDEM_ASSERT(r->type != TANDEM_FEEL_CONTEXT || *out == NULL || json_is_object(*out));
+    return *out != NULL ? 0 : TANDEM_ERANGE;
 }
 
 int engine_raise_incident(engine_ctx *ctx, uint32_t error_type, const char *message,
@@ -300,21 +304,22 @@ int engine_raise_incident(engine_ctx *ctx, uint32_t error_type, const char *mess
                        &inc, false);
 }
 
+/* Levels of a dotted mapping target ("a.b.c" has 3); deeper targets are
+ * taken as one name, which the variable checks then refuse. */
+#define TARGET_DEPTH_MAX 16u
+
 /* Sets `value` at `target` of `obj`; a dotted target ("a.b") makes nested
- * objects, merging into one that is already there. Steals `value`. */
-static int set_target(json_t *obj, const char *target, json_t *value)
+ * objects, merging into one that is already there. Steals `value`. Returns
+ * 0, or -1 on out of memory. */
+static int set_target(json_t *obj, const char *target, json_t *value, uint32_t depth)
 {
     TANDEM_ASSERT(obj != NULL && target != NULL && value != NULL);
-    TANDEM_ASSERT(json_is_object(obj));
+    TANDEM_ASSERT(json_is_object(obj) && depth <= TARGET_DEPTH_MAX);
     const char *dot = strchr(target, '.');
-    if (dot == NULL || dot == target || dot[1] == 0) {
-        return json_object_set_new(obj, target, value);
-    }
     char head[TANDEM_KV_KEY_MAX_BYTES];
-    size_t n = (size_t)(dot - target);
-    if (n >= sizeof(head)) {
-        json_decref(value);
-        return -1;
+    size_t n = dot != NULL ? (size_t)(dot - target) : 0;
+    if (dot == NULL || n == 0 || dot[1] == 0 || n >= sizeof(head) || depth == TARGET_DEPTH_MAX) {
+        return json_object_set_new(obj, target, value);
     }
     memcpy(head, target, n);
     head[n] = 0;
@@ -326,7 +331,7 @@ static int set_target(json_t *obj, const char *target, json_t *value)
             return -1;
         }
     }
-    return set_target(inner, dot + 1, value);
+    return set_target(inner, dot + 1, value, depth + 1);
 }
 
 /* Evaluates mappings in order, each seeing the variables `visible` and the
@@ -359,15 +364,31 @@ static int run_mappings(engine_ctx *ctx, const tandem_bpmn_mapping *m, tandem_fe
                 rc = 0;
                 break;
             }
-            value = rc == 0 ? result_json(&r) : NULL;
+            int jrc = rc == 0 ? result_json(&r, &value) : 0;
             tandem_feel_vars_free(ej.vars);
+            if (jrc == TANDEM_ERANGE) {
+                snprintf(msg, msg_len,
+                         "failed to evaluate expression '%.*s': the result is a number out of "
+                         "range for a variable",
+                         QUOTE_BYTES_MAX, m[i].source + 1);
+                *failed = true;
+                break;
+            }
         }
         if (rc != 0) {
             break;
         }
         json_t *copy = value != NULL ? json_deep_copy(value) : NULL;
-        if (value == NULL || copy == NULL || set_target(result, m[i].target, value) != 0 ||
-            set_target(visible, m[i].target, copy) != 0) {
+        if (value == NULL || copy == NULL) {
+            json_decref(value);
+            json_decref(copy);
+            rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory for mappings");
+            break;
+        }
+        /* both calls take their value, whatever they return */
+        int set_rc = set_target(result, m[i].target, value, 1);
+        set_rc |= set_target(visible, m[i].target, copy, 1);
+        if (set_rc != 0) {
             rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory for mappings");
         }
     }
@@ -392,6 +413,37 @@ static int visible_json(engine_ctx *ctx, uint64_t scope_key, json_t **out)
                                (unsigned long long)scope_key);
     }
     return 0;
+}
+
+/* Stores what mappings produced: into the element's own scope (inputs) or
+ * merged from its flow scope (outputs). A result that cannot be a variable
+ * document (a name too long, nesting too deep) is an incident, not an error:
+ * it comes from the model and the data. */
+static int store_mapped(engine_ctx *ctx, const json_t *doc, uint64_t element_key,
+                        const tandem_process_instance_value *v, bool output)
+{
+    TANDEM_ASSERT(ctx != NULL && doc != NULL && v != NULL);
+    TANDEM_ASSERT(json_is_object(doc));
+    char *text = json_dumps(doc, JSON_COMPACT);
+    if (text == NULL) {
+        return tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory for mappings");
+    }
+    char reason[256];
+    int rc;
+    if (!engine_json_is_object(tandem_sv_of(text), reason, sizeof(reason))) {
+        char msg[MESSAGE_BYTES_MAX];
+        snprintf(msg, sizeof(msg), "the %s mappings of element '%.*s' give no valid variables: %s",
+                 output ? "output" : "input", (int)v->element_id.len, v->element_id.ptr, reason);
+        rc = engine_raise_incident(ctx, TANDEM_INCIDENT_IO_MAPPING_ERROR, msg, element_key, v);
+    } else if (output) {
+        rc = engine_json_merge_variables(ctx, tandem_sv_of(text), v->flow_scope_key, false);
+    } else {
+        rc =
+            engine_json_set_variables(ctx, tandem_sv_of(text), element_key, v->process_instance_key,
+                                      v->process_definition_key, v->bpmn_process_id, v->tenant_id);
+    }
+    free(text);
+    return rc;
 }
 
 static const task_exprs *exprs_of(const engine_def *def, uint32_t index)
@@ -426,13 +478,7 @@ int engine_input_mappings(engine_ctx *ctx, const engine_def *def, uint32_t index
     if (rc == 0 && *incident) {
         rc = engine_raise_incident(ctx, TANDEM_INCIDENT_IO_MAPPING_ERROR, msg, element_key, v);
     } else if (rc == 0) {
-        char *text = json_dumps(locals, JSON_COMPACT);
-        rc = text == NULL
-                 ? tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory")
-                 : engine_json_set_variables(ctx, tandem_sv_of(text), element_key,
-                                             v->process_instance_key, v->process_definition_key,
-                                             v->bpmn_process_id, v->tenant_id);
-        free(text);
+        rc = store_mapped(ctx, locals, element_key, v, false);
     }
     json_decref(locals);
     json_decref(visible);
@@ -463,11 +509,7 @@ int engine_output_mappings(engine_ctx *ctx, const engine_def *def, uint32_t inde
     if (rc == 0 && *incident) {
         rc = engine_raise_incident(ctx, TANDEM_INCIDENT_IO_MAPPING_ERROR, msg, element_key, v);
     } else if (rc == 0) {
-        char *text = json_dumps(outs, JSON_COMPACT);
-        rc = text == NULL
-                 ? tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory")
-                 : engine_json_merge_variables(ctx, tandem_sv_of(text), v->flow_scope_key, false);
-        free(text);
+        rc = store_mapped(ctx, outs, element_key, v, true);
     }
     json_decref(outs);
     json_decref(visible);
@@ -530,8 +572,8 @@ int engine_job_properties(engine_ctx *ctx, const engine_def *def, uint32_t index
                           incident);
         json_t *s = NULL;
         if (rc == 0 && !*incident) {
-            s = result_json(&r);
-            if (s == NULL || !json_is_string(s)) {
+            int jrc = result_json(&r, &s);
+            if (jrc != 0 || !json_is_string(s)) {
                 rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory");
             } else if (json_string_length(s) == 0 ||
                        json_string_length(s) > TANDEM_BPMN_ID_LEN_MAX * 4 ||

@@ -374,6 +374,33 @@ static void test_cancel_with_element_incident(void)
     harness_free(&h);
 }
 
+/* A mapping whose result cannot be a variable (a name longer than a state
+ * key allows) is an incident too, not an engine error. */
+static void test_mapping_result_not_storable(void)
+{
+    harness h;
+    harness_init(&h);
+    char ext[2048], target[700];
+    memset(target, 'n', sizeof(target) - 1);
+    target[sizeof(target) - 1] = 0;
+    snprintf(ext, sizeof(ext),
+             "<zeebe:taskDefinition type=\"t\"/><zeebe:ioMapping>"
+             "<zeebe:input source=\"=1\" target=\"%s\"/></zeebe:ioMapping>",
+             target);
+    deploy1(&h, "order.bpmn", task_xml(ext));
+    const tandem_engine_output *out =
+        create_pi(&h, "order", -1, TANDEM_KEY_NONE, NULL, false, NULL);
+    uint64_t inc_key;
+    tandem_incident_value inc = incident_of(out, &inc_key);
+    CHECK_EQ_U64(TANDEM_INCIDENT_IO_MAPPING_ERROR, inc.error_type);
+    char msg[600];
+    snprintf(msg, sizeof(msg), "%.*s", (int)inc.error_message.len, inc.error_message.ptr);
+    CHECK_CONTAINS(msg, "the input mappings of element 'charge' give no valid variables: Expected "
+                        "variable names of 1 to");
+    check_full_replay(&h);
+    harness_free(&h);
+}
+
 /* ---- Deployment ------------------------------------------------------------ */
 
 static void test_deploy_bad_expression(void)
@@ -405,6 +432,7 @@ static const tandem_test cases[] = {
     {"job_expressions", test_job_expressions},
     {"mappings_and_incidents", test_mappings_and_incidents},
     {"cancel_with_element_incident", test_cancel_with_element_incident},
+    {"mapping_result_not_storable", test_mapping_result_not_storable},
     {"deploy_bad_expression", test_deploy_bad_expression},
     {NULL, NULL},
 };
