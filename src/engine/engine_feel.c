@@ -548,6 +548,71 @@ static int job_property(engine_ctx *ctx, const tandem_feel_expr *x, const char *
     return rc;
 }
 
+/* The job type from its expression: a non-empty string without NUL that
+ * fits an activation's type (*type copied to the arena). */
+static int job_type_of(engine_ctx *ctx, const tandem_feel_expr *x, const char *source,
+                       uint64_t element_key, tandem_feel_result *r, eval_job *ej, tandem_sv *type,
+                       bool *incident)
+{
+    TANDEM_ASSERT(ctx != NULL && x != NULL && source != NULL && ej != NULL);
+    TANDEM_ASSERT(type != NULL && incident != NULL);
+    int rc = job_property(ctx, x, source, element_key, TANDEM_FEEL_STRING, r, ej, incident);
+    json_t *s = NULL;
+    if (rc == 0 && !*incident) {
+        int jrc = result_json(r, &s);
+        size_t len = jrc == 0 && json_is_string(s) ? json_string_length(s) : 0;
+        if (jrc != 0 || !json_is_string(s)) {
+            rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory");
+        } else if (len == 0 || len > TANDEM_BPMN_ID_LEN_MAX * 4 ||
+                   memchr(json_string_value(s), 0, len) != NULL) {
+            snprintf(ej->msg, sizeof(ej->msg),
+                     "Expected result of the expression '%.*s' to be a job type of 1 to %u bytes "
+                     "without NUL characters, but it has %zu bytes",
+                     QUOTE_BYTES_MAX, source + 1, TANDEM_BPMN_ID_LEN_MAX * 4, len);
+            *incident = true;
+        } else if (engine_arena_dup(&ctx->engine->arena, json_string_value(s), len, type) != 0) {
+            rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory");
+        }
+    }
+    json_decref(s);
+    tandem_feel_vars_free(ej->vars);
+    ej->vars = NULL;
+    return rc;
+}
+
+/* The job retries from their expression: a whole number from 1. */
+static int job_retries_of(engine_ctx *ctx, const tandem_feel_expr *x, const char *source,
+                          uint64_t element_key, tandem_feel_result *r, eval_job *ej,
+                          int32_t *retries, bool *incident)
+{
+    TANDEM_ASSERT(ctx != NULL && x != NULL && source != NULL && ej != NULL);
+    TANDEM_ASSERT(retries != NULL && incident != NULL);
+    int rc = job_property(ctx, x, source, element_key, TANDEM_FEEL_NUMBER, r, ej, incident);
+    tandem_buf b = TANDEM_BUF_INIT;
+    if (rc == 0 && !*incident) {
+        rc = tandem_feel_result_json(r, &b) == 0 && tandem_buf_put_u8(&b, 0) == 0
+                 ? 0
+                 : tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory");
+    }
+    if (rc == 0 && !*incident) {
+        char *end = NULL;
+        long long n = strtoll((const char *)b.data, &end, 10);
+        if (end == NULL || *end != 0 || n < 1 || n > INT32_MAX) {
+            snprintf(ej->msg, sizeof(ej->msg),
+                     "Expected result of the expression '%.*s' to be a whole number of retries "
+                     "from 1 to %d, but was %.40s",
+                     QUOTE_BYTES_MAX, source + 1, INT32_MAX, (const char *)b.data);
+            *incident = true;
+        } else {
+            *retries = (int32_t)n;
+        }
+    }
+    tandem_buf_free(&b);
+    tandem_feel_vars_free(ej->vars);
+    ej->vars = NULL;
+    return rc;
+}
+
 int engine_job_properties(engine_ctx *ctx, const engine_def *def, uint32_t index,
                           uint64_t element_key, const tandem_process_instance_value *v,
                           tandem_sv *type, int32_t *retries, bool *incident)
@@ -568,56 +633,11 @@ int engine_job_properties(engine_ctx *ctx, const engine_def *def, uint32_t index
     eval_job ej = {.ctx = ctx, .source = task->type, .vars = NULL};
     int rc = 0;
     if (x->type != NULL) {
-        rc = job_property(ctx, x->type, task->type, element_key, TANDEM_FEEL_STRING, &r, &ej,
-                          incident);
-        json_t *s = NULL;
-        if (rc == 0 && !*incident) {
-            int jrc = result_json(&r, &s);
-            if (jrc != 0 || !json_is_string(s)) {
-                rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory");
-            } else if (json_string_length(s) == 0 ||
-                       json_string_length(s) > TANDEM_BPMN_ID_LEN_MAX * 4 ||
-                       memchr(json_string_value(s), 0, json_string_length(s)) != NULL) {
-                snprintf(ej.msg, sizeof(ej.msg),
-                         "Expected result of the expression '%.*s' to be a job type of 1 to %u "
-                         "bytes without NUL characters, but it has %zu bytes",
-                         QUOTE_BYTES_MAX, task->type + 1, TANDEM_BPMN_ID_LEN_MAX * 4,
-                         json_string_length(s));
-                *incident = true;
-            } else if (engine_arena_dup(&ctx->engine->arena, json_string_value(s),
-                                        json_string_length(s), type) != 0) {
-                rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory");
-            }
-        }
-        json_decref(s);
-        tandem_feel_vars_free(ej.vars);
-        ej.vars = NULL;
+        rc = job_type_of(ctx, x->type, task->type, element_key, &r, &ej, type, incident);
     }
     if (rc == 0 && !*incident && x->retries != NULL) {
-        rc = job_property(ctx, x->retries, task->retries, element_key, TANDEM_FEEL_NUMBER, &r, &ej,
-                          incident);
-        tandem_buf b = TANDEM_BUF_INIT;
-        if (rc == 0 && !*incident) {
-            rc = tandem_feel_result_json(&r, &b) == 0 && tandem_buf_put_u8(&b, 0) == 0
-                     ? 0
-                     : tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory");
-        }
-        if (rc == 0 && !*incident) {
-            char *end = NULL;
-            long long n = strtoll((const char *)b.data, &end, 10);
-            if (end == NULL || *end != 0 || n < 1 || n > INT32_MAX) {
-                snprintf(ej.msg, sizeof(ej.msg),
-                         "Expected result of the expression '%.*s' to be a whole number of "
-                         "retries from 1 to %d, but was %.40s",
-                         QUOTE_BYTES_MAX, task->retries + 1, INT32_MAX, (const char *)b.data);
-                *incident = true;
-            } else {
-                *retries = (int32_t)n;
-            }
-        }
-        tandem_buf_free(&b);
-        tandem_feel_vars_free(ej.vars);
-        ej.vars = NULL;
+        rc =
+            job_retries_of(ctx, x->retries, task->retries, element_key, &r, &ej, retries, incident);
     }
     tandem_feel_result_free(&r);
     if (rc == 0 && *incident) {

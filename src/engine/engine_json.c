@@ -281,16 +281,30 @@ int engine_variables_visible(engine_ctx *ctx, uint64_t scope_key, tandem_sv fetc
     } else if (rc != 0) {
         return rc;
     }
-    if (n == 1) {
-        return engine_variables_document(ctx->engine, ctx->txn, chain[0], fetch, out, ctx->diag);
+    /* Each scope's document; most chains have one scope with variables
+     * (tasks without input mappings), which is the answer as it is. */
+    tandem_sv docs[ENGINE_SCOPE_DEPTH_MAX];
+    uint32_t nonempty = 0, last = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        rc = engine_variables_document(ctx->engine, ctx->txn, chain[i], fetch, &docs[i], ctx->diag);
+        if (rc != 0) {
+            return rc;
+        }
+        TANDEM_ASSERT(docs[i].len >= 2);
+        if (docs[i].len > 2) {
+            nonempty++;
+            last = i;
+        }
+    }
+    if (nonempty <= 1) {
+        *out = docs[last];
+        return 0;
     }
     /* Outermost first, so inner scopes shadow outer ones. */
     json_t *all = json_object();
     for (uint32_t i = n; rc == 0 && all != NULL && i-- > 0;) {
-        tandem_sv doc;
-        rc = engine_variables_document(ctx->engine, ctx->txn, chain[i], fetch, &doc, ctx->diag);
-        json_t *j = rc == 0 ? json_loadb(doc.ptr, doc.len, 0, NULL) : NULL;
-        if (rc == 0 && (j == NULL || json_object_update(all, j) != 0)) {
+        json_t *j = json_loadb(docs[i].ptr, docs[i].len, 0, NULL);
+        if (j == NULL || json_object_update(all, j) != 0) {
             rc = tandem_diag_set(ctx->diag, TANDEM_ECORRUPT,
                                  "engine: the variables of scope %llu do not read back as JSON",
                                  (unsigned long long)chain[i]);
