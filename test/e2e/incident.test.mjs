@@ -12,6 +12,7 @@ import { restClient, startBroker } from './harness.mjs';
 
 let broker;
 let rest;
+let mappedKey; // process definition key of 'mapped'
 
 async function raw(method, path, body) {
   const res = await fetch(`${broker.restAddress}${path}`, {
@@ -60,7 +61,7 @@ const xml = (id, ext) => `<?xml version="1.0" encoding="UTF-8"?>
 before(async () => {
   broker = await startBroker();
   rest = restClient(broker.restAddress);
-  await rest.deployResources([
+  const deployed = await rest.deployResources([
     { name: 'retry.bpmn', content: xml('retry', '<zeebe:taskDefinition type="retry-work" retries="1"/>') },
     {
       name: 'mapped.bpmn',
@@ -71,7 +72,22 @@ before(async () => {
         </zeebe:ioMapping>`),
     },
   ]);
+  mappedKey = deployed.processes.find((p) => p.processDefinitionId === 'mapped').processDefinitionKey;
 });
+
+// The first live element instance after `from`: setting variables on any
+// other key answers 404. Retried while the instance is being created.
+async function probeScope(from, variables, limit = 400) {
+  for (let round = 0; round < 50; round++) {
+    for (let k = BigInt(from) + 1n; k <= BigInt(from) + BigInt(limit); k++) {
+      const res = await raw('PUT', `/v2/element-instances/${k}/variables`, { variables });
+      if (res.status === 204) return k.toString();
+      assert.equal(res.status, 404);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no element instance within ${limit} keys after ${from}`);
+}
 
 after(async () => {
   const code = await broker.stop();
@@ -111,20 +127,23 @@ test('a job incident is resolved after its retries are raised and the instance c
   assert.deepEqual({ ...done.variables }, { order: 7, paid: true });
 });
 
-test('an input mapping error is resolved after the variables are set; expression job types', async () => {
-  const pi = await rest.createProcessInstance({ processDefinitionId: 'mapped', variables: { kind: 'pay' } });
+test('an input mapping error is resolved after the variables are set; expression job types; output mappings', async () => {
+  const result = rest.createProcessInstanceWithResult({
+    processDefinitionId: 'mapped', variables: { kind: 'pay' }, requestTimeout: 60000,
+  });
   // The input mapping fails (no amount): no job until the incident is resolved.
   assert.equal((await activate('io-pay', 500)).length, 0);
-  const missing = (BigInt(pi.processInstanceKey) + 100000n).toString();
+  // The instance is the first live scope after its definition; a propagating
+  // update puts the new variable there.
+  const pi = await probeScope(mappedKey, { amount: 21 });
+  const missing = (BigInt(pi) + 100000n).toString();
   const unknown = await raw('PUT', `/v2/element-instances/${missing}/variables`, { variables: { a: 1 } });
   assert.equal(unknown.status, 404);
   assert.equal(unknown.json.title, 'NOT_FOUND');
   assert.match(unknown.json.detail, new RegExp(`Expected to update variables for element with key '${missing}', but no such element was found`));
+  await rest.updateElementInstanceVariables({ elementInstanceKey: pi, variables: { note: 'fixed' } });
 
-  await rest.updateElementInstanceVariables({
-    elementInstanceKey: pi.processInstanceKey, variables: { amount: 21 },
-  });
-  const { res } = await probeIncident(pi.processInstanceKey);
+  const { res } = await probeIncident(pi);
   assert.equal(res.status, 204);
 
   const jobs = await activate('io-pay');
@@ -134,16 +153,16 @@ test('an input mapping error is resolved after the variables are set; expression
   assert.equal(job.retries, 3);
   assert.equal(job.variables.total, 21, 'the input mapping ran into the task scope');
   assert.equal(job.variables.amount, 21);
-  assert.equal(job.processInstanceKey, pi.processInstanceKey);
+  assert.equal(job.processInstanceKey, pi);
   await rest.completeJob({ jobKey: job.jobKey, variables: {} });
 
-  // The instance completed: its scope is gone.
-  let status = 204;
-  for (let i = 0; i < 50 && status !== 404; i++) {
-    status = (await raw('PUT', `/v2/element-instances/${pi.processInstanceKey}/variables`, { variables: { x: 1 } })).status;
-    if (status !== 404) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(status, 404);
+  // The output mapping merged `doubled` into the process; `total` stayed in
+  // the task's scope and ended with it.
+  const done = await result;
+  assert.equal(done.processInstanceKey, pi);
+  assert.deepEqual({ ...done.variables }, { amount: 21, doubled: 42, kind: 'pay', note: 'fixed' });
+  const gone = await raw('PUT', `/v2/element-instances/${pi}/variables`, { variables: { x: 1 } });
+  assert.equal(gone.status, 404, 'a completed instance has no scope left');
 });
 
 test('an expression that does not parse rejects the deployment, naming element and expression', async () => {
