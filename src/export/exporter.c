@@ -99,6 +99,10 @@ int tandem_exporters_create(const tandem_exporters_options *opts, tandem_exporte
                                "1 <= batch <= queue <= 1048576",
                                opts->queue_entries_max, opts->batch_entries_max);
     }
+    if (opts->linger_ms > 10000) {
+        return tandem_diag_set(diag, TANDEM_EINVAL, "exporters: linger of %u ms, at most 10000",
+                               opts->linger_ms);
+    }
     if (opts->backoff_initial_ms == 0 || opts->backoff_initial_ms > opts->backoff_max_ms) {
         return tandem_diag_set(diag, TANDEM_EINVAL,
                                "exporters: back-off %u..%u ms: need 1 <= initial <= max",
@@ -504,7 +508,7 @@ static bool wants_entries(const exporter *e)
 
 /* Lock held. Exports the held entries once; false on failure (after the
  * back-off) or when overtaken. */
-static void export_held(exporter *e)
+static bool export_held(exporter *e)
 {
     tandem_exporters *ex = e->ex;
     uint32_t p = e->held[0]->partition_index;
@@ -523,11 +527,11 @@ static void export_held(exporter *e)
     pthread_mutex_lock(&ex->lock);
     if (gen != e->gen) {
         held_clear(e);
-        return;
+        return false;
     }
     if (rc != TANDEM_OK) {
         fail_and_back_off(e, "export", &diag);
-        return;
+        return false;
     }
     if (count > 0) {
         TANDEM_ASSERT(e->recs[count - 1].position > position);
@@ -540,6 +544,7 @@ static void export_held(exporter *e)
     gauges_update(e, p);
     succeeded(e);
     held_clear(e);
+    return true;
 }
 
 static void *exporter_main(void *arg)
@@ -564,6 +569,9 @@ static void *exporter_main(void *arg)
         if (!ensure_open(e) || !ensure_positions(e)) {
             continue;
         }
+        if (ex->stop || !e->enabled) {
+            continue; /* changed while the lock was released for the store */
+        }
         if (ex->paused || (e->held_count == 0 && e->q_count == 0)) {
             pthread_cond_wait(&e->cond, &ex->lock);
             continue;
@@ -577,7 +585,10 @@ static void *exporter_main(void *arg)
                 continue; /* re-check stop, enable and pause */
             }
         }
-        export_held(e);
+        uint32_t taken = e->held_count;
+        if (export_held(e) && taken < ex->opts.batch_entries_max && ex->opts.linger_ms > 0) {
+            back_off_wait(e, ex->opts.linger_ms); /* the same cut-short rules */
+        }
     }
     pthread_mutex_unlock(&ex->lock);
     return NULL;

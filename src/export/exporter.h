@@ -109,6 +109,10 @@ typedef struct tandem_exporters_options {
     uint32_t batch_entries_max;    /* entries per export call; default 64 */
     uint32_t backoff_initial_ms;   /* first retry delay; default 100 */
     uint32_t backoff_max_ms;       /* cap of the doubling; default 10000 */
+    /* After a short export (fewer than batch_entries_max entries), wait this
+     * long before the next, so a store that syncs every transaction writes
+     * fewer, larger ones while keeping up; 0 = none, at most 10000. Default 0. */
+    uint32_t linger_ms;
     /* Backpressure once commit - min acknowledged index of the enabled
      * exporters exceeds this; 0 = never. Default 0. */
     uint64_t retained_entries_max;

@@ -40,7 +40,8 @@ typedef struct mem_store {
     atomic_int export_calls;
     atomic_int opened; /* 1 while open */
     atomic_int opens;
-    atomic_int *destroyed; /* set on destroy, so tests see it afterwards */
+    atomic_int open_delay_ms; /* open sleeps this long (a slow store) */
+    atomic_int *destroyed;    /* set on destroy, so tests see it afterwards */
 } mem_store;
 
 static int mem_open(void *impl, tandem_diag *diag)
@@ -48,6 +49,11 @@ static int mem_open(void *impl, tandem_diag *diag)
     mem_store *m = impl;
     (void)diag;
     CHECK_EQ_U64(0, (uint64_t)atomic_load(&m->opened));
+    int delay_ms = atomic_load(&m->open_delay_ms);
+    if (delay_ms > 0) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)delay_ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     atomic_store(&m->opened, 1);
     atomic_fetch_add(&m->opens, 1);
     return TANDEM_OK;
@@ -632,6 +638,29 @@ static void test_bad_options_and_ids(void)
     CHECK_EQ_U64(0, (uint64_t)atomic_load(&destroyed2));
 }
 
+/* Stopping while a thread is inside its store (a slow open, a position
+ * read) must not lose the stop: destroy returns and closes the store. */
+static void test_destroy_while_opening(void)
+{
+    for (int round = 0; round < 20; round++) {
+        mem_store m;
+        mem_init(&m);
+        atomic_store(&m.open_delay_ms, round % 5);
+        atomic_int destroyed = 0;
+        m.destroyed = &destroyed;
+        tandem_exporters_options o;
+        opts_small(&o);
+        tandem_exporters *ex = NULL;
+        CHECK_OK(tandem_exporters_create(&o, &ex, NULL));
+        CHECK_OK(tandem_exporters_add(ex, "mem", &mem_vt, &m, true, NULL));
+        CHECK_OK(tandem_exporters_start(ex, NULL));
+        sleep_ms((unsigned)(round % 3));
+        tandem_exporters_destroy(ex); /* hangs (and the case times out) if the stop is lost */
+        CHECK_EQ_U64(1, (uint64_t)atomic_load(&destroyed));
+        CHECK_EQ_U64(0, (uint64_t)atomic_load(&m.opened));
+    }
+}
+
 /* The EXPORTER record: its value round-trips, bad bytes give errors that
  * name the problem, and applying it sets the state's position. */
 static void test_position_record(void)
@@ -710,6 +739,7 @@ static const tandem_test cases[] = {
     {"pause_resume", test_pause_resume},
     {"bad_options_and_ids", test_bad_options_and_ids},
     {"position_record", test_position_record},
+    {"destroy_while_opening", test_destroy_while_opening},
     {NULL, NULL},
 };
 
