@@ -21,7 +21,7 @@ for ((i = 0; i < rounds; i++)); do
     done
     result=$("$build/bench/load" --url http://127.0.0.1:28080 --seconds 15 --creators 16 \
       --workers 32 --jobs-per-poll 2 "$@" | grep "completed PI/s")
-    lag=$(curl -s http://127.0.0.1:29600/actuator/exporters | grep -o '"lag":[0-9]*' | head -1)
+    lag=$(curl -s http://127.0.0.1:29600/actuator/exporters | grep -o "\"state\":\"[a-z]*\"\|\"lag\":[0-9]*" | head -2 | tr "\n" " ")
     echo "exporter=$enabled $result ($lag at the end)"
     kill "$pid" || { echo "broker exited early:"; cat "$dir/log"; }
     wait "$pid" || true
