@@ -21,9 +21,10 @@
  *
  * Positions. An exporter's position (the last record position it exported
  * of a partition) lives in its store, written in the same transaction as the
- * rows. When its thread starts it reads the position per partition and skips
- * every record at or below it; so entries are always offered from the
- * journal's first index after a restart and re-export is harmless. In memory
+ * rows. When its thread starts it reads the position per partition; the next
+ * pump finds the first entry above it by binary search (entries' record
+ * positions grow with their index), and records at or below it that still
+ * reach the thread are skipped, so re-export is harmless. In memory
  * the framework also keeps, per exporter and partition, the journal index of
  * the last entry whose records are all in the store ("acknowledged index"):
  * the journal may be compacted only below the smallest of those of the
