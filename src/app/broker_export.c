@@ -85,6 +85,10 @@ int broker_export_open(broker *b, tandem_diag *diag)
     opts.partition_ids = ids;
     opts.retained_entries_max = cfg->exporters_retained_entries_max;
     opts.backoff_max_ms = 2000; /* a local file: a failure is usually short */
+    /* SQLite syncs every transaction; fewer, larger ones leave the disk to
+     * the journal's fsyncs (docs/BENCHMARKS.md) */
+    opts.linger_ms = 100;
+    opts.batch_entries_max = 512;
     opts.wake = exporters_wake;
     opts.wake_arg = b;
     int rc = tandem_exporters_create(&opts, &b->exporters, diag);

@@ -380,11 +380,14 @@ int broker_io_start(broker *b, tandem_diag *diag)
         b->slots[i].next_due_ms = 0;
         publish_view(b, &b->slots[i]);
     }
+    /* started before the thread runs: its first round may already queue
+     * work of its own (exporter position records) */
+    b->io.started = true;
     rc = pthread_create(&b->io.thread, NULL, io_main, b);
     if (rc != 0) {
+        b->io.started = false;
         return tandem_diag_set(diag, TANDEM_ESYS, "pthread_create: %s", strerror(rc));
     }
-    b->io.started = true;
     return TANDEM_OK;
 }
 

@@ -99,6 +99,10 @@ int tandem_exporters_create(const tandem_exporters_options *opts, tandem_exporte
                                "1 <= batch <= queue <= 1048576",
                                opts->queue_entries_max, opts->batch_entries_max);
     }
+    if (opts->linger_ms > 10000) {
+        return tandem_diag_set(diag, TANDEM_EINVAL, "exporters: linger of %u ms, at most 10000",
+                               opts->linger_ms);
+    }
     if (opts->backoff_initial_ms == 0 || opts->backoff_initial_ms > opts->backoff_max_ms) {
         return tandem_diag_set(diag, TANDEM_EINVAL,
                                "exporters: back-off %u..%u ms: need 1 <= initial <= max",
@@ -396,6 +400,7 @@ static bool ensure_positions(exporter *e)
         }
         if (rc == TANDEM_OK) {
             e->parts[p].position = pos;
+            e->parts[p].seek_position = init ? 0 : pos;
             gauges_update(e, p);
         }
     }
@@ -405,6 +410,7 @@ static bool ensure_positions(exporter *e)
     }
     e->init_pending = false;
     e->positions_loaded = true;
+    e->wake_pending = !init; /* the next pump seeks to the positions */
     succeeded(e);
     return true;
 }
@@ -504,7 +510,7 @@ static bool wants_entries(const exporter *e)
 
 /* Lock held. Exports the held entries once; false on failure (after the
  * back-off) or when overtaken. */
-static void export_held(exporter *e)
+static bool export_held(exporter *e)
 {
     tandem_exporters *ex = e->ex;
     uint32_t p = e->held[0]->partition_index;
@@ -523,23 +529,27 @@ static void export_held(exporter *e)
     pthread_mutex_lock(&ex->lock);
     if (gen != e->gen) {
         held_clear(e);
-        return;
+        return false;
     }
     if (rc != TANDEM_OK) {
         fail_and_back_off(e, "export", &diag);
-        return;
+        return false;
     }
     if (count > 0) {
         TANDEM_ASSERT(e->recs[count - 1].position > position);
         e->parts[p].position = e->recs[count - 1].position;
     }
     uint64_t last_index = e->held[e->held_count - 1]->index;
-    TANDEM_ASSERT(last_index >= e->parts[p].acked);
-    e->parts[p].acked = last_index;
+    /* a seek may have moved acked past entries still queued (all of them
+     * at or below the position, so they were skipped) */
+    if (last_index > e->parts[p].acked) {
+        e->parts[p].acked = last_index;
+    }
     e->exported_records += count;
     gauges_update(e, p);
     succeeded(e);
     held_clear(e);
+    return true;
 }
 
 static void *exporter_main(void *arg)
@@ -564,6 +574,18 @@ static void *exporter_main(void *arg)
         if (!ensure_open(e) || !ensure_positions(e)) {
             continue;
         }
+        if (ex->stop || !e->enabled) {
+            continue; /* changed while the lock was released for the store */
+        }
+        if (e->wake_pending) {
+            e->wake_pending = false;
+            if (ex->opts.wake != NULL) {
+                pthread_mutex_unlock(&ex->lock);
+                ex->opts.wake(ex->opts.wake_arg);
+                pthread_mutex_lock(&ex->lock);
+            }
+            continue;
+        }
         if (ex->paused || (e->held_count == 0 && e->q_count == 0)) {
             pthread_cond_wait(&e->cond, &ex->lock);
             continue;
@@ -577,7 +599,10 @@ static void *exporter_main(void *arg)
                 continue; /* re-check stop, enable and pause */
             }
         }
-        export_held(e);
+        uint32_t taken = e->held_count;
+        if (export_held(e) && taken < ex->opts.batch_entries_max && ex->opts.linger_ms > 0) {
+            back_off_wait(e, ex->opts.linger_ms); /* the same cut-short rules */
+        }
     }
     pthread_mutex_unlock(&ex->lock);
     return NULL;
@@ -664,6 +689,107 @@ static void offer(tandem_exporters *ex, uint32_t p, exp_entry *en)
     }
 }
 
+/* No lock. The last record position of entry index, or 0 for an entry
+ * without records (no-op, configuration). */
+static int entry_last_position(tandem_exporter_read_fn read, void *read_arg, uint32_t p,
+                               uint64_t index, tandem_buf *payload, uint64_t *out,
+                               tandem_diag *diag)
+{
+    tandem_journal_entry je;
+    int rc = read(read_arg, p, index, &je, payload, diag);
+    if (rc != TANDEM_OK) {
+        return rc;
+    }
+    TANDEM_ASSERT(je.index == index);
+    *out = 0;
+    if (je.kind != TANDEM_JOURNAL_DATA) {
+        return TANDEM_OK;
+    }
+    tandem_batch_reader br;
+    tandem_diag inner;
+    tandem_diag_clear(&inner);
+    rc = tandem_batch_open(&br, payload->data, payload->len, &inner);
+    if (rc != TANDEM_OK) {
+        return tandem_diag_set(diag, rc, "journal entry %llu: %s", (unsigned long long)index,
+                               tandem_diag_text(&inner));
+    }
+    *out = br.count == 0 ? 0 : br.first_position + br.count - 1;
+    return TANDEM_OK;
+}
+
+/* Entries between steps of the search that may carry no records. */
+#define SEEK_SKIP_MAX 8u
+
+/* No lock. The first index in [lo, hi) whose entry holds a record above
+ * position (hi when none): a binary search over the entries' last record
+ * positions, which grow with the index. An entry without records counts as
+ * the next entry with records (at most SEEK_SKIP_MAX ahead; further than that
+ * the search ends early, at a smaller index, which only costs reading more). */
+static int seek_index(tandem_exporter_read_fn read, void *read_arg, uint32_t p, uint64_t lo,
+                      uint64_t hi, uint64_t position, uint64_t *out, tandem_diag *diag)
+{
+    TANDEM_ASSERT(lo <= hi && position > 0);
+    tandem_buf payload = TANDEM_BUF_INIT;
+    int rc = TANDEM_OK;
+    while (lo < hi && rc == TANDEM_OK) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        uint64_t d = mid;
+        uint64_t last = 0;
+        for (uint32_t k = 0; k <= SEEK_SKIP_MAX && d < hi && rc == TANDEM_OK; k++, d++) {
+            rc = entry_last_position(read, read_arg, p, d, &payload, &last, diag);
+            if (last != 0) {
+                break;
+            }
+        }
+        if (rc != TANDEM_OK) {
+            break;
+        }
+        if (last == 0 || last > position) {
+            hi = mid; /* the answer is at or before mid..d */
+        } else {
+            lo = d + 1; /* every record up to entry d is at or below position */
+        }
+    }
+    tandem_buf_free(&payload);
+    *out = lo;
+    return rc;
+}
+
+/* No lock. Runs the pending seeks of partition p: each exporter that just
+ * read its stored position starts at the first entry above it. */
+static int run_seeks(tandem_exporters *ex, uint32_t p, tandem_exporter_read_fn read, void *read_arg,
+                     tandem_diag *diag)
+{
+    for (uint32_t i = 0; i < ex->count; i++) {
+        exporter *e = &ex->exporters[i];
+        pthread_mutex_lock(&ex->lock);
+        uint64_t position = e->parts[p].seek_position;
+        uint64_t gen = e->gen;
+        uint64_t lo = e->parts[p].enq_next;
+        uint64_t hi = ex->commit[p] + 1;
+        bool enabled = e->enabled;
+        e->parts[p].seek_position = 0;
+        pthread_mutex_unlock(&ex->lock);
+        if (position == 0 || !enabled || lo >= hi) {
+            continue;
+        }
+        uint64_t index = 0;
+        int rc = seek_index(read, read_arg, p, lo, hi, position, &index, diag);
+        if (rc != TANDEM_OK) {
+            return rc;
+        }
+        pthread_mutex_lock(&ex->lock);
+        exp_partition *ep = &e->parts[p];
+        if (gen == e->gen && index > ep->enq_next) {
+            /* entries before index hold nothing above the stored position */
+            ep->enq_next = index;
+            ep->acked = index - 1 > ep->acked ? index - 1 : ep->acked;
+        }
+        pthread_mutex_unlock(&ex->lock);
+    }
+    return TANDEM_OK;
+}
+
 int tandem_exporters_pump(tandem_exporters *ex, uint32_t partition_index, uint64_t first_index,
                           uint64_t commit_index, tandem_exporter_read_fn read, void *read_arg,
                           bool *more, tandem_diag *diag)
@@ -678,6 +804,12 @@ int tandem_exporters_pump(tandem_exporters *ex, uint32_t partition_index, uint64
     for (uint32_t i = 0; i < ex->count; i++) {
         normalize(ex, &ex->exporters[i].parts[p], p);
     }
+    pthread_mutex_unlock(&ex->lock);
+    int seek_rc = run_seeks(ex, p, read, read_arg, diag);
+    if (seek_rc != TANDEM_OK) {
+        return seek_rc;
+    }
+    pthread_mutex_lock(&ex->lock);
     uint64_t want = next_wanted(ex, p);
     for (uint32_t i = 0; i < ex->count; i++) {
         gauges_update(&ex->exporters[i], p);

@@ -21,9 +21,10 @@
  *
  * Positions. An exporter's position (the last record position it exported
  * of a partition) lives in its store, written in the same transaction as the
- * rows. When its thread starts it reads the position per partition and skips
- * every record at or below it; so entries are always offered from the
- * journal's first index after a restart and re-export is harmless. In memory
+ * rows. When its thread starts it reads the position per partition; the next
+ * pump finds the first entry above it by binary search (entries' record
+ * positions grow with their index), and records at or below it that still
+ * reach the thread are skipped, so re-export is harmless. In memory
  * the framework also keeps, per exporter and partition, the journal index of
  * the last entry whose records are all in the store ("acknowledged index"):
  * the journal may be compacted only below the smallest of those of the
@@ -109,6 +110,10 @@ typedef struct tandem_exporters_options {
     uint32_t batch_entries_max;    /* entries per export call; default 64 */
     uint32_t backoff_initial_ms;   /* first retry delay; default 100 */
     uint32_t backoff_max_ms;       /* cap of the doubling; default 10000 */
+    /* After a short export (fewer than batch_entries_max entries), wait this
+     * long before the next, so a store that syncs every transaction writes
+     * fewer, larger ones while keeping up; 0 = none, at most 10000. Default 0. */
+    uint32_t linger_ms;
     /* Backpressure once commit - min acknowledged index of the enabled
      * exporters exceeds this; 0 = never. Default 0. */
     uint64_t retained_entries_max;

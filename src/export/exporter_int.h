@@ -23,6 +23,10 @@ typedef struct exp_partition {
     uint64_t acked;         /* last journal index wholly in the store */
     uint64_t position;      /* last record position in the store */
     uint64_t init_position; /* enable with initialize_from: written to the store first */
+    /* The stored position read at start or enable: the next pump finds the
+     * first entry above it (binary search) instead of offering the journal
+     * from its first index. 0 when there is nothing to find. */
+    uint64_t seek_position;
 } exp_partition;
 
 typedef struct exporter {
@@ -40,6 +44,7 @@ typedef struct exporter {
     bool opened;
     bool positions_loaded;
     bool init_pending;
+    bool wake_pending; /* positions just read: ask for a pump (it seeks) */
     bool failing;
     uint64_t gen; /* bumped by enable/disable: work taken before is dropped */
     exp_partition *parts;

@@ -563,6 +563,30 @@ static void test_data_rules(void)
     CHECK_EQ_U64(1ull << 20, c.entry_size_bytes_max);
 }
 
+static void test_exporter_rules(void)
+{
+    tandem_config c;
+    load_ok("", &c);
+    CHECK(c.exporter_sqlite_enabled);
+    CHECK_STREQ("store.sqlite", c.exporter_sqlite_path);
+    CHECK(!c.exporter_secondary_enabled);
+    CHECK_EQ_U64(100000, c.exporters_retained_entries_max);
+    expect_error("exporters:\n  secondary:\n    enabled: true\n    path: store.sqlite\n",
+                 "config.yaml:4:5: exporters.secondary.path: is the same file as "
+                 "exporters.sqlite.path (\"store.sqlite\")");
+    /* the same file is fine while one of the two is off */
+    load_ok("exporters:\n  secondary:\n    path: store.sqlite\n", &c);
+    expect_error_containing("exporters:\n  maxRetainedEntries: -1\n",
+                            "exporters.maxRetainedEntries: must be 0..4294967295");
+    expect_error_containing("exporters:\n  sqlite:\n    path: \"\"\n",
+                            "exporters.sqlite.path: must not be empty");
+    char *env[] = {"TANDEM_EXPORTERS_SQLITE_ENABLED=false", "TANDEM_EXPORTERS_MAXRETAINEDENTRIES=0",
+                   NULL};
+    load_ok_env("", env, &c);
+    CHECK(!c.exporter_sqlite_enabled);
+    CHECK_EQ_U64(0, c.exporters_retained_entries_max);
+}
+
 static void test_unknown_keys(void)
 {
     expect_error("cluster:\n  clustersize: 4\n",
@@ -937,6 +961,7 @@ static const tandem_test cases[] = {
     {"print_round_trip", test_print_round_trip},
     {"print_round_trip_random", test_print_round_trip_random},
     {"doc_table_matches_schema", test_doc_table_matches_schema},
+    {"exporter_rules", test_exporter_rules},
     {"schema_describe", test_schema_describe},
     {"load_file", test_load_file},
     {"default_file", test_default_file},

@@ -40,7 +40,8 @@ typedef struct mem_store {
     atomic_int export_calls;
     atomic_int opened; /* 1 while open */
     atomic_int opens;
-    atomic_int *destroyed; /* set on destroy, so tests see it afterwards */
+    atomic_int open_delay_ms; /* open sleeps this long (a slow store) */
+    atomic_int *destroyed;    /* set on destroy, so tests see it afterwards */
 } mem_store;
 
 static int mem_open(void *impl, tandem_diag *diag)
@@ -48,6 +49,11 @@ static int mem_open(void *impl, tandem_diag *diag)
     mem_store *m = impl;
     (void)diag;
     CHECK_EQ_U64(0, (uint64_t)atomic_load(&m->opened));
+    int delay_ms = atomic_load(&m->open_delay_ms);
+    if (delay_ms > 0) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)delay_ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     atomic_store(&m->opened, 1);
     atomic_fetch_add(&m->opens, 1);
     return TANDEM_OK;
@@ -342,19 +348,74 @@ static void test_failing_store_backs_off_alone(void)
 static void test_resumes_after_stored_position(void)
 {
     mem_log l;
-    log_fill(&l, 40);
+    log_fill(&l, 400);
     mem_store m;
     mem_init(&m);
-    m.position = 31; /* in the middle of entry 11 */
+    m.position = 3 * 390 + 1; /* in the middle of entry 391 */
     tandem_exporters_options o;
     opts_small(&o);
+    o.queue_entries_max = 8;
+    o.batch_entries_max = 4;
     tandem_exporters *ex = NULL;
     CHECK_OK(tandem_exporters_create(&o, &ex, NULL));
     CHECK_OK(tandem_exporters_add(ex, "mem", &mem_vt, &m, true, NULL));
     CHECK_OK(tandem_exporters_start(ex, NULL));
-    CHECK(pump_until(ex, &l, 40, &m, 120));
-    check_contiguous(&m, 32, 120);
+    CHECK(pump_until(ex, &l, 400, &m, 1200));
+    check_contiguous(&m, 3 * 390 + 2, 1200);
+    /* a binary search found entry 391, instead of reading the 390 before it */
+    CHECK_MSG(l.reads < 60, "%d entries read", l.reads);
+    CHECK_EQ_U64(0, tandem_exporters_retained(ex, 0));
     tandem_exporters_destroy(ex);
+    log_free(&l);
+}
+
+/* The search over a log with entries that hold no records (the no-op a new
+ * term starts with) and positions at every place. */
+static int gappy_read(void *arg, uint32_t partition_index, uint64_t index,
+                      tandem_journal_entry *entry, tandem_buf *payload, tandem_diag *diag)
+{
+    int rc = log_read(arg, partition_index, index, entry, payload, diag);
+    if (rc == TANDEM_OK && index % 7 == 3) {
+        entry->kind = TANDEM_JOURNAL_NOOP; /* as if it held no batch */
+    }
+    return rc;
+}
+
+static void test_seek_over_entries_without_records(void)
+{
+    mem_log l;
+    log_fill(&l, 100);
+    for (uint64_t position = 1; position <= 300; position += 13) {
+        mem_store m;
+        mem_init(&m);
+        m.position = position;
+        tandem_exporters_options o;
+        opts_small(&o);
+        o.queue_entries_max = 4;
+        o.batch_entries_max = 2;
+        tandem_exporters *ex = NULL;
+        CHECK_OK(tandem_exporters_create(&o, &ex, NULL));
+        CHECK_OK(tandem_exporters_add(ex, "mem", &mem_vt, &m, true, NULL));
+        CHECK_OK(tandem_exporters_start(ex, NULL));
+        bool more = false;
+        for (int i = 0; i < 5000 && mem_pos(&m) < 300; i++) {
+            CHECK_OK(tandem_exporters_pump(ex, 0, 1, 100, gappy_read, &l, &more, NULL));
+            sleep_ms(1);
+        }
+        /* every record of a data entry above the position, none twice */
+        pthread_mutex_lock(&m.lock);
+        uint64_t expect = position + 1;
+        for (size_t i = 0; i < m.count; i++) {
+            while (((expect - 1) / 3 + 1) % 7 == 3) {
+                expect++; /* records of the entries that read as no-ops */
+            }
+            CHECK_EQ_U64(expect, m.positions[i]);
+            expect++;
+        }
+        pthread_mutex_unlock(&m.lock);
+        CHECK(m.count > 0 || position >= 297);
+        tandem_exporters_destroy(ex);
+    }
     log_free(&l);
 }
 
@@ -632,6 +693,29 @@ static void test_bad_options_and_ids(void)
     CHECK_EQ_U64(0, (uint64_t)atomic_load(&destroyed2));
 }
 
+/* Stopping while a thread is inside its store (a slow open, a position
+ * read) must not lose the stop: destroy returns and closes the store. */
+static void test_destroy_while_opening(void)
+{
+    for (int round = 0; round < 20; round++) {
+        mem_store m;
+        mem_init(&m);
+        atomic_store(&m.open_delay_ms, round % 5);
+        atomic_int destroyed = 0;
+        m.destroyed = &destroyed;
+        tandem_exporters_options o;
+        opts_small(&o);
+        tandem_exporters *ex = NULL;
+        CHECK_OK(tandem_exporters_create(&o, &ex, NULL));
+        CHECK_OK(tandem_exporters_add(ex, "mem", &mem_vt, &m, true, NULL));
+        CHECK_OK(tandem_exporters_start(ex, NULL));
+        sleep_ms((unsigned)(round % 3));
+        tandem_exporters_destroy(ex); /* hangs (and the case times out) if the stop is lost */
+        CHECK_EQ_U64(1, (uint64_t)atomic_load(&destroyed));
+        CHECK_EQ_U64(0, (uint64_t)atomic_load(&m.opened));
+    }
+}
+
 /* The EXPORTER record: its value round-trips, bad bytes give errors that
  * name the problem, and applying it sets the state's position. */
 static void test_position_record(void)
@@ -703,6 +787,7 @@ static const tandem_test cases[] = {
     {"only_committed", test_only_committed},
     {"failing_store_backs_off_alone", test_failing_store_backs_off_alone},
     {"resumes_after_stored_position", test_resumes_after_stored_position},
+    {"seek_over_entries_without_records", test_seek_over_entries_without_records},
     {"full_queue_catches_up", test_full_queue_catches_up},
     {"backpressure_bound", test_backpressure_bound},
     {"compaction_guard", test_compaction_guard},
@@ -710,6 +795,7 @@ static const tandem_test cases[] = {
     {"pause_resume", test_pause_resume},
     {"bad_options_and_ids", test_bad_options_and_ids},
     {"position_record", test_position_record},
+    {"destroy_while_opening", test_destroy_while_opening},
     {NULL, NULL},
 };
 
