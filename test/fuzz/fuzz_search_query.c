@@ -24,21 +24,35 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static tandem_store *store;
+static char store_dir[] = "/tmp/fuzz_search_XXXXXX";
+
+/* The store is a temporary file: removed when the fuzzer exits. */
+static void remove_store(void)
+{
+    char path[64];
+    tandem_store_close(store);
+    const char *const suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/store.sqlite%s", store_dir, suffix[i]);
+        unlink(path);
+    }
+    rmdir(store_dir);
+}
 
 static sqlite3 *db_get(void)
 {
     if (store != NULL) {
         return tandem_store_db(store);
     }
-    char dir[] = "/tmp/fuzz_search_XXXXXX";
-    if (mkdtemp(dir) == NULL) {
+    if (mkdtemp(store_dir) == NULL) {
         abort();
     }
     char path[64];
-    snprintf(path, sizeof(path), "%s/store.sqlite", dir);
+    snprintf(path, sizeof(path), "%s/store.sqlite", store_dir);
     if (tandem_store_open(path, false, &store, NULL) != TANDEM_OK) {
         abort();
     }
+    atexit(remove_store);
     sqlite3 *db = tandem_store_db(store);
     const char *rows =
         "INSERT INTO process_definition VALUES(1,'p','P',1,NULL,'p.bpmn','<default>','<x/>',1,1);"
