@@ -220,6 +220,10 @@ test('a failing store: processing goes on, then 503 RESOURCE_EXHAUSTED, then rec
     }
     assert.equal(e.state, 'failing', JSON.stringify(e));
     assert.ok(e.lastError && e.lastError.length > 0);
+    // The compaction bound stays at what the failing exporter acknowledged.
+    const [part] = await (await fetch(`${broker.managementAddress}/actuator/partitions`)).json();
+    assert.ok(part.compactableBelowIndex <= e.partitions[0].acknowledgedIndex + 1, JSON.stringify(part));
+    assert.ok(part.lastIndex - part.compactableBelowIndex >= 40, JSON.stringify(part));
     const metrics = await (await fetch(`${broker.managementAddress}/actuator/prometheus`)).text();
     assert.match(metrics, /tandem_exporter_lag_entries\{exporter="sqlite",partition="1"\} [1-9]/);
 
