@@ -525,6 +525,63 @@ static void op_update(void *ctx, const tandem_gateway_update_request *req,
     tandem_buf_free(&changed);
 }
 
+/* --- incidents and variables --- */
+
+static void op_resolve(void *ctx, const tandem_gateway_resolve_request *req,
+                       tandem_gateway_call *call)
+{
+    broker *b = ctx;
+    TANDEM_ASSERT(b != NULL && req != NULL);
+    int slot = slot_of_key(b, req->incident_key, call, "incident");
+    if (slot < 0) {
+        return;
+    }
+    pending *p = pending_new(call, CALL_EMPTY);
+    if (p == NULL) {
+        return;
+    }
+    tandem_buf value = TANDEM_BUF_INIT;
+    tandem_incident_value v;
+    tandem_incident_value_init(&v);
+    if (tandem_incident_value_encode(&v, &value) != TANDEM_OK) {
+        tandem_gateway_fail(call, 503, "RESOURCE_EXHAUSTED", "out of memory");
+        tandem_buf_free(&value);
+        pending_free(p);
+        return;
+    }
+    submit(b, (uint32_t)slot, p, TANDEM_VALUE_INCIDENT, TANDEM_INTENT_INCIDENT_RESOLVE,
+           (uint64_t)req->incident_key, &value, empty_done);
+}
+
+static void op_set_variables(void *ctx, const tandem_gateway_variables_request *req,
+                             tandem_gateway_call *call)
+{
+    broker *b = ctx;
+    TANDEM_ASSERT(b != NULL && req != NULL);
+    int slot = slot_of_key(b, req->element_instance_key, call, "element instance");
+    if (slot < 0) {
+        return;
+    }
+    pending *p = pending_new(call, CALL_EMPTY);
+    if (p == NULL) {
+        return;
+    }
+    tandem_buf value = TANDEM_BUF_INIT;
+    tandem_variable_document_value v;
+    tandem_variable_document_value_init(&v);
+    v.scope_key = (uint64_t)req->element_instance_key;
+    v.update_semantics = req->local ? TANDEM_VARIABLES_LOCAL : TANDEM_VARIABLES_PROPAGATE;
+    v.variables = tandem_sv_of(req->variables_json);
+    if (tandem_variable_document_value_encode(&v, &value) != TANDEM_OK) {
+        tandem_gateway_fail(call, 503, "RESOURCE_EXHAUSTED", "out of memory");
+        tandem_buf_free(&value);
+        pending_free(p);
+        return;
+    }
+    submit(b, (uint32_t)slot, p, TANDEM_VALUE_VARIABLE_DOCUMENT,
+           TANDEM_INTENT_VARIABLE_DOCUMENT_UPDATE, TANDEM_KEY_NONE, &value, empty_done);
+}
+
 /* --- activation: partition by partition until enough jobs --- */
 
 static void activate_next(broker *b, pending *p);
@@ -806,4 +863,6 @@ void broker_backend_init(broker *b, tandem_gateway_backend *out)
     out->complete_job = op_complete;
     out->fail_job = op_fail;
     out->update_job = op_update;
+    out->resolve_incident = op_resolve;
+    out->set_variables = op_set_variables;
 }

@@ -553,6 +553,10 @@ static int dispatch(engine_ctx *ctx, const tandem_record *cmd)
             return engine_job_batch_activate(ctx, cmd);
         }
         break;
+    case TANDEM_VALUE_INCIDENT:
+        return engine_incident_command(ctx, cmd);
+    case TANDEM_VALUE_VARIABLE_DOCUMENT:
+        return engine_variable_document_command(ctx, cmd);
     case TANDEM_VALUE_COMMAND_DISTRIBUTION:
         if (cmd->intent == TANDEM_INTENT_COMMAND_DISTRIBUTION_ACKNOWLEDGE && !ctx->in_follow_up) {
             return engine_distribution_ack(ctx, cmd);

@@ -37,9 +37,12 @@
  * partition or (later) to another broker.
  *
  * Ownership and threads: an engine is used by one thread (the partition's
- * loop). It owns a bounded cache of parsed process models, which only speeds
- * up processing (a miss re-parses the XML kept in the state), so a leader and
- * a follower with different cache contents produce identical records.
+ * loop). It owns a bounded cache of parsed process models with their
+ * compiled FEEL expressions, which only speeds up processing (a miss
+ * re-parses the XML kept in the state and compiles again), so a leader and a
+ * follower with different cache contents produce identical records. FEEL
+ * evaluations read the command's timestamp as now() and draw random numbers
+ * from a source seeded by the command's position, so they stay pure.
  * Records in a tandem_engine_output point into memory owned by that output
  * and stay valid until the next process/due call with it, or its free.
  */

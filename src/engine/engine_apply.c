@@ -91,15 +91,15 @@ static int apply_element_gone(tandem_engine *e, tandem_kv_txn *txn, const tandem
     if (rc != 0) {
         return rc;
     }
-    if (el.value.flow_scope_key != TANDEM_KEY_NONE) {
-        return adjust_children(e, txn, rec, el.value.flow_scope_key, false, diag);
-    }
-    /* The process instance ended: its variables and a waiting client's
-     * registration go with it. */
+    /* The scope ended: its variables go with it. */
     rc = engine_variables_drop(e, txn, rec->key, diag);
     if (rc != 0) {
         return rc;
     }
+    if (el.value.flow_scope_key != TANDEM_KEY_NONE) {
+        return adjust_children(e, txn, rec, el.value.flow_scope_key, false, diag);
+    }
+    /* The process instance ended: a waiting client's registration goes too. */
     rc = tandem_kv_del(txn, engine_tbl(e, TBL_AWAIT), k, sizeof(k), diag);
     return rc == TANDEM_ENOENT ? 0 : rc;
 }
@@ -111,7 +111,10 @@ static int apply_process_instance(tandem_engine *e, tandem_kv_txn *txn, const ta
     TANDEM_ASSERT(e != NULL && txn != NULL);
     switch (rec->intent) {
     case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATING: {
-        engine_element el = {.state = rec->intent, .child_count = 0, .job_key = TANDEM_KEY_NONE};
+        engine_element el = {.state = rec->intent,
+                             .child_count = 0,
+                             .job_key = TANDEM_KEY_NONE,
+                             .incident_key = TANDEM_KEY_NONE};
         int rc = tandem_process_instance_value_decode(rec->value, rec->value_len, &el.value,
                                                       &e->unknown, diag);
         if (rc != 0) {
@@ -365,6 +368,51 @@ static int apply_job_batch(tandem_engine *e, tandem_kv_txn *txn, const tandem_re
 
 /* ---- Others ----------------------------------------------------------- */
 
+/* An element's own incident (a mapping or an expression failed): the
+ * element row keeps its key while it is open. */
+static int incident_on_element(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
+                               const tandem_incident_value *v, bool created, tandem_diag *diag)
+{
+    TANDEM_ASSERT(rec != NULL && v != NULL);
+    TANDEM_ASSERT(v->job_key == TANDEM_KEY_NONE);
+    engine_element el;
+    int rc = engine_element_get(e, txn, v->element_instance_key, &el, diag);
+    if (rc == TANDEM_ENOENT) {
+        return created ? misfit(diag, rec, "its element instance does not exist") : 0;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    el.incident_key = created ? rec->key : TANDEM_KEY_NONE;
+    return engine_element_put(e, txn, v->element_instance_key, &el, diag);
+}
+
+/* A job's incident: while it is open the job is FAILED and in no index;
+ * resolving it makes the job activatable again when it has retries (the
+ * resolve command checks that), as Zeebe's IncidentResolvedApplier does. */
+static int incident_on_job(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
+                           const tandem_incident_value *v, bool created, tandem_diag *diag)
+{
+    TANDEM_ASSERT(rec != NULL && v != NULL);
+    TANDEM_ASSERT(v->job_key != TANDEM_KEY_NONE);
+    engine_job job;
+    int rc = engine_job_get(e, txn, v->job_key, &job, diag);
+    if (rc == TANDEM_ENOENT) {
+        return created ? misfit(diag, rec, "its job does not exist") : 0;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    job.incident_key = created ? rec->key : TANDEM_KEY_NONE;
+    bool reactivated = !created && job.state == JOB_FAILED && job.value.retries > 0;
+    if (reactivated) {
+        job.state = JOB_ACTIVATABLE;
+        job.value.deadline_ms = TANDEM_NONE;
+    }
+    rc = engine_job_put(e, txn, v->job_key, &job, diag);
+    return rc != 0 || !reactivated ? rc : job_index(e, txn, v->job_key, &job, true, diag);
+}
+
 static int apply_incident(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,
                           tandem_diag *diag)
 {
@@ -389,19 +437,11 @@ static int apply_incident(tandem_engine *e, tandem_kv_txn *txn, const tandem_rec
     } else {
         return 0;
     }
-    if (rc != 0 || v.job_key == TANDEM_KEY_NONE) {
-        return rc;
-    }
-    engine_job job;
-    rc = engine_job_get(e, txn, v.job_key, &job, diag);
-    if (rc == TANDEM_ENOENT) {
-        return created ? misfit(diag, rec, "its job does not exist") : 0;
-    }
     if (rc != 0) {
         return rc;
     }
-    job.incident_key = created ? rec->key : TANDEM_KEY_NONE;
-    return engine_job_put(e, txn, v.job_key, &job, diag);
+    return v.job_key == TANDEM_KEY_NONE ? incident_on_element(e, txn, rec, &v, created, diag)
+                                        : incident_on_job(e, txn, rec, &v, created, diag);
 }
 
 static int apply_variable(tandem_engine *e, tandem_kv_txn *txn, const tandem_record *rec,

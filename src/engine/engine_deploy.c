@@ -113,6 +113,21 @@ static int parse_all(engine_ctx *ctx, deploy_resource *res, uint32_t count)
                                  tandem_diag_text(&pd));
         }
         TANDEM_ASSERT(res[i].parsed != NULL && res[i].parsed->process_count >= 1);
+        /* Every expression must compile: an instance must not find a syntax
+         * error that the deployment could have named. */
+        for (uint32_t p = 0; p < res[i].parsed->process_count; p++) {
+            engine_exprs *x = NULL;
+            char err[512];
+            rc = engine_exprs_compile(&res[i].parsed->processes[p], &x, err, sizeof(err));
+            engine_exprs_free(x);
+            if (rc == TANDEM_ENOMEM) {
+                return tandem_diag_set(ctx->diag, rc, "engine: %s", err);
+            }
+            if (rc != 0) {
+                return engine_reject(ctx, TANDEM_REJECTION_INVALID_ARGUMENT, REJECT_PREFIX "%s:%s",
+                                     res[i].name_cstr, err);
+            }
+        }
     }
     return 0;
 }
@@ -291,8 +306,10 @@ void engine_models_free(tandem_engine *e)
     TANDEM_ASSERT(e != NULL);
     for (uint32_t i = 0; i < TANDEM_ENGINE_MODEL_CACHE_MAX; i++) {
         tandem_bpmn_free(e->models[i].resource);
+        engine_exprs_free(e->models[i].exprs);
         e->models[i].resource = NULL;
         e->models[i].process = NULL;
+        e->models[i].exprs = NULL;
         e->models[i].process_definition_key = TANDEM_KEY_NONE;
     }
 }
@@ -325,6 +342,7 @@ int engine_model_get(engine_ctx *ctx, uint64_t def_key, engine_def *out)
     for (uint32_t i = 0; i < TANDEM_ENGINE_MODEL_CACHE_MAX; i++) {
         if (model_matches(&e->models[i], def_key, &pv)) {
             out->process = e->models[i].process;
+            out->exprs = e->models[i].exprs;
             return 0;
         }
     }
@@ -345,14 +363,28 @@ int engine_model_get(engine_ctx *ctx, uint64_t def_key, engine_def *out)
         return tandem_diag_set(ctx->diag, TANDEM_ECORRUPT,
                                "engine: process '%s' is not in its stored resource", id);
     }
+    /* Compiled once here, evaluated by every instance of the definition;
+     * the deployment checked them, so a failure is damage. */
+    engine_exprs *exprs = NULL;
+    char err[512];
+    rc = engine_exprs_compile(proc, &exprs, err, sizeof(err));
+    if (rc != 0) {
+        tandem_bpmn_free(parsed);
+        return tandem_diag_set(ctx->diag, rc == TANDEM_ENOMEM ? rc : TANDEM_ECORRUPT,
+                               "engine: process '%s': %s", id, err);
+    }
     /* Round-robin eviction: the models one command uses are few, and a
      * command never asks for more than a handful, so recency is not tracked. */
     engine_model *slot = &e->models[e->model_next];
     e->model_next = (e->model_next + 1) % TANDEM_ENGINE_MODEL_CACHE_MAX;
     tandem_bpmn_free(slot->resource);
+    engine_exprs_free(slot->exprs);
     slot->process_definition_key = def_key;
     slot->resource = parsed;
     slot->process = proc;
+    slot->exprs = exprs;
     out->process = proc;
+    out->exprs = exprs;
+    TANDEM_ASSERT(out->exprs != NULL);
     return 0;
 }

@@ -147,6 +147,39 @@ static int continue_after(engine_ctx *ctx, const engine_def *def, uint64_t pi_ke
     return scope.child_count == 0 ? complete_process(ctx, pi_key) : 0;
 }
 
+/* The rest of an element's activation after ELEMENT_ACTIVATING: a service
+ * task applies its input mappings and creates its job (stopping at an
+ * incident, to go on when it is resolved); events pass straight through. */
+static int activate_rest(engine_ctx *ctx, const engine_def *def, uint64_t pi_key, uint32_t index,
+                         uint64_t key, const tandem_process_instance_value *v, uint32_t *pending)
+{
+    TANDEM_ASSERT(ctx != NULL && def != NULL && v != NULL && pending != NULL);
+    TANDEM_ASSERT(index < def->process->element_count && key != TANDEM_KEY_NONE);
+    const tandem_bpmn_element *el = &def->process->elements[index];
+    if (el->type == TANDEM_BPMN_SERVICE_TASK) {
+        TANDEM_ASSERT(el->task != NULL);
+        bool incident = false;
+        int rc = engine_input_mappings(ctx, def, index, key, v, &incident);
+        if (rc != 0 || incident) {
+            return rc;
+        }
+        tandem_sv type;
+        int32_t retries = 0;
+        rc = engine_job_properties(ctx, def, index, key, v, &type, &retries, &incident);
+        if (rc != 0 || incident) {
+            return rc;
+        }
+        rc = emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATED, key, v, false);
+        return rc != 0 ? rc : engine_job_create(ctx, key, v, el->task, type, retries);
+    }
+    int rc = emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATED, key, v, false);
+    rc = rc != 0 ? rc
+                 : emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETING, key, v, false);
+    rc = rc != 0 ? rc
+                 : emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETED, key, v, false);
+    return rc != 0 ? rc : continue_after(ctx, def, pi_key, index, pending);
+}
+
 static int activate_element(engine_ctx *ctx, const engine_def *def, uint64_t pi_key, uint32_t index,
                             uint32_t *pending)
 {
@@ -162,20 +195,28 @@ static int activate_element(engine_ctx *ctx, const engine_def *def, uint64_t pi_
     tandem_process_instance_value v;
     element_value(def, pi_key, el->id, pi_key, element_type(el->type), &v);
     int rc = emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATING, key, &v, false);
-    rc = rc != 0 ? rc
-                 : emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATED, key, &v, false);
-    if (rc == 0 && el->type == TANDEM_BPMN_SERVICE_TASK) {
-        TANDEM_ASSERT(el->task != NULL);
-        rc = engine_job_create(ctx, key, &v, el->task);
-    } else if (rc == 0) {
-        rc = emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETING, key, &v, false);
-        rc = rc != 0
-                 ? rc
-                 : emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETED, key, &v, false);
-        rc = rc != 0 ? rc : continue_after(ctx, def, pi_key, index, pending);
-    }
+    rc = rc != 0 ? rc : activate_rest(ctx, def, pi_key, index, key, &v, pending);
     ctx->depth--;
     return rc;
+}
+
+int engine_element_index(engine_ctx *ctx, const engine_def *def, tandem_sv element_id,
+                         uint32_t *index)
+{
+    TANDEM_ASSERT(ctx != NULL && def != NULL && index != NULL);
+    TANDEM_ASSERT(def->process != NULL);
+    char id[TANDEM_BPMN_ID_LEN_MAX + 1];
+    if (element_id.len >= sizeof(id)) {
+        return tandem_diag_set(ctx->diag, TANDEM_ECORRUPT, "engine: element id too long");
+    }
+    memcpy(id, element_id.ptr, element_id.len);
+    id[element_id.len] = 0;
+    *index = tandem_bpmn_element_find(def->process, id);
+    if (*index == TANDEM_BPMN_NONE) {
+        return tandem_diag_set(ctx->diag, TANDEM_ECORRUPT,
+                               "engine: element '%s' is not in its process", id);
+    }
+    return 0;
 }
 
 /* ---- Commands --------------------------------------------------------- */
@@ -286,12 +327,40 @@ int engine_create_instance(engine_ctx *ctx, const tandem_record *cmd)
     return rc;
 }
 
+/* ACTIVATE_ELEMENT of an element already ACTIVATING: its incident was
+ * resolved, so the activation is tried again. */
+static int resume_activation(engine_ctx *ctx, uint64_t key, const engine_element *el)
+{
+    TANDEM_ASSERT(ctx != NULL && el != NULL);
+    TANDEM_ASSERT(el->state == TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATING);
+    engine_def def;
+    int rc = engine_model_get(ctx, el->value.process_definition_key, &def);
+    uint32_t index = 0;
+    rc = rc != 0 ? rc : engine_element_index(ctx, &def, el->value.element_id, &index);
+    uint32_t pending = 0;
+    return rc != 0 ? rc
+                   : activate_rest(ctx, &def, el->value.process_instance_key, index, key,
+                                   &el->value, &pending);
+}
+
 static int activate_process(engine_ctx *ctx, const tandem_record *cmd)
 {
     TANDEM_ASSERT(ctx->in_follow_up);
     TANDEM_ASSERT(cmd->key != TANDEM_KEY_NONE);
+    engine_element existing;
+    int rc = engine_element_get(ctx->engine, ctx->txn, cmd->key, &existing, ctx->diag);
+    if (rc == 0 && existing.state == TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATING &&
+        existing.value.bpmn_element_type != TANDEM_ELEMENT_PROCESS) {
+        return resume_activation(ctx, cmd->key, &existing);
+    }
+    if (rc != TANDEM_ENOENT) {
+        return rc != 0 ? rc
+                       : tandem_diag_set(ctx->diag, TANDEM_ECORRUPT,
+                                         "engine: element instance %llu activated twice",
+                                         (unsigned long long)cmd->key);
+    }
     tandem_process_instance_value v;
-    int rc = tandem_process_instance_value_decode(cmd->value, cmd->value_len, &v, NULL, ctx->diag);
+    rc = tandem_process_instance_value_decode(cmd->value, cmd->value_len, &v, NULL, ctx->diag);
     if (rc != 0) {
         return rc;
     }
@@ -308,6 +377,9 @@ static int activate_process(engine_ctx *ctx, const tandem_record *cmd)
     return rc != 0 ? rc : activate_element(ctx, &def, cmd->key, def.process->start, &pending);
 }
 
+/* COMPLETE_ELEMENT: COMPLETING, the output mappings (an incident stops here,
+ * with the element COMPLETING until it is resolved and the command comes
+ * again), COMPLETED, and on along the outgoing flows. */
 static int complete_element(engine_ctx *ctx, const tandem_record *cmd)
 {
     TANDEM_ASSERT(ctx->in_follow_up);
@@ -317,32 +389,26 @@ static int complete_element(engine_ctx *ctx, const tandem_record *cmd)
     if (rc != 0) {
         return rc;
     }
-    if (el.state != TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATED) {
+    bool resumed = el.state == TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETING;
+    if (el.state != TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATED && !resumed) {
         return tandem_diag_set(ctx->diag, TANDEM_ECORRUPT,
                                "engine: element instance %llu completes in state %u",
                                (unsigned long long)cmd->key, el.state);
     }
     engine_def def;
     rc = engine_model_get(ctx, el.value.process_definition_key, &def);
-    if (rc != 0) {
+    uint32_t index = 0;
+    rc = rc != 0 ? rc : engine_element_index(ctx, &def, el.value.element_id, &index);
+    if (rc == 0 && !resumed) {
+        rc = emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETING, cmd->key, &el.value,
+                     false);
+    }
+    bool incident = false;
+    rc = rc != 0 ? rc : engine_output_mappings(ctx, &def, index, cmd->key, &el.value, &incident);
+    if (rc != 0 || incident) {
         return rc;
     }
-    char id[TANDEM_BPMN_ID_LEN_MAX + 1];
-    if (el.value.element_id.len >= sizeof(id)) {
-        return tandem_diag_set(ctx->diag, TANDEM_ECORRUPT, "engine: element id too long");
-    }
-    memcpy(id, el.value.element_id.ptr, el.value.element_id.len);
-    id[el.value.element_id.len] = 0;
-    uint32_t index = tandem_bpmn_element_find(def.process, id);
-    if (index == TANDEM_BPMN_NONE) {
-        return tandem_diag_set(ctx->diag, TANDEM_ECORRUPT,
-                               "engine: element '%s' is not in its process", id);
-    }
-    rc =
-        emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETING, cmd->key, &el.value, false);
-    rc = rc != 0 ? rc
-                 : emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETED, cmd->key,
-                           &el.value, false);
+    rc = emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETED, cmd->key, &el.value, false);
     uint32_t pending = 0;
     return rc != 0 ? rc : continue_after(ctx, &def, el.value.process_instance_key, index, &pending);
 }
@@ -403,6 +469,9 @@ static int terminate_child(engine_ctx *ctx, uint64_t key)
         if (rc == 0 && job.incident_key != TANDEM_KEY_NONE) {
             rc = resolve_incident(ctx, job.incident_key);
         }
+    }
+    if (rc == 0 && el.incident_key != TANDEM_KEY_NONE) {
+        rc = resolve_incident(ctx, el.incident_key);
     }
     return rc != 0 ? rc
                    : emit_pi(ctx, TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_TERMINATED, key, &el.value,

@@ -9,6 +9,8 @@
  * engine_job.c    job commands, job batch activation, time-driven commands
  * engine_json.c   variable documents (jansson)
  * engine_distribution.c  command distribution: sends, receiving, acks, retry
+ * engine_feel.c   FEEL: expressions compiled with the model, mappings, job properties
+ * engine_incident.c  INCIDENT RESOLVE and VARIABLE_DOCUMENT UPDATE
  */
 #ifndef TANDEM_ENGINE_ENGINE_INT_H
 #define TANDEM_ENGINE_ENGINE_INT_H
@@ -60,11 +62,18 @@ void *engine_arena_alloc(engine_arena *a, size_t len);
 int engine_arena_dup(engine_arena *a, const void *p, size_t len, tandem_sv *out);
 void engine_arena_reset(engine_arena *a);
 
+/* Scopes in a chain from an element to its process instance. */
+#define ENGINE_SCOPE_DEPTH_MAX 64u
+
+/* The compiled FEEL expressions of one process (engine_feel.c). */
+typedef struct engine_exprs engine_exprs;
+
 /* A cached parsed model. */
 typedef struct engine_model {
     uint64_t process_definition_key; /* TANDEM_KEY_NONE: free slot */
     tandem_bpmn_resource *resource;
     const tandem_bpmn_process *process;
+    engine_exprs *exprs; /* owned */
 } engine_model;
 
 /* Offsets of a record's owned bytes in the output (private to engine.c). */
@@ -141,6 +150,7 @@ typedef struct engine_element {
     uint32_t state; /* PROCESS_INSTANCE intent of the last lifecycle event */
     uint64_t child_count;
     uint64_t job_key;
+    uint64_t incident_key;               /* an incident of the element itself (not of its job) */
     tandem_process_instance_value value; /* views: arena */
 } engine_element;
 int engine_element_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, engine_element *out,
@@ -225,6 +235,7 @@ typedef struct engine_def {
     tandem_sv bpmn_process_id;          /* view: arena */
     tandem_sv tenant_id;                /* view: arena */
     const tandem_bpmn_process *process; /* cache: valid until the next model_get */
+    const engine_exprs *exprs;          /* of `process`; same lifetime */
 } engine_def;
 /* The definition of a key, from the cache or the state (parsing the stored
  * XML). TANDEM_ENOENT when the key is unknown. */
@@ -260,6 +271,10 @@ int engine_output_add_send(tandem_engine_output *out, uint32_t partition_id,
 
 int engine_create_instance(engine_ctx *ctx, const tandem_record *cmd);
 int engine_pi_command(engine_ctx *ctx, const tandem_record *cmd);
+/* Index of an element of a definition by its id; TANDEM_ECORRUPT when the
+ * id is not in the process. */
+int engine_element_index(engine_ctx *ctx, const engine_def *def, tandem_sv element_id,
+                         uint32_t *index);
 /* Continues the instance after the element `key` completes its work (a
  * service task whose job completed): COMPLETE_ELEMENT follow-up. */
 int engine_complete_element_later(engine_ctx *ctx, uint64_t element_key,
@@ -273,7 +288,8 @@ int engine_due_scan(tandem_engine *e, tandem_kv_txn *txn, uint64_t now_ms,
                     tandem_engine_output *out, int64_t *next_due_ms, tandem_diag *diag);
 /* Creates the job of a service task element instance. */
 int engine_job_create(engine_ctx *ctx, uint64_t element_key,
-                      const tandem_process_instance_value *el, const tandem_bpmn_task *task);
+                      const tandem_process_instance_value *el, const tandem_bpmn_task *task,
+                      tandem_sv type, int32_t retries);
 
 /* ---- engine_json.c ------------------------------------------------------- */
 
@@ -287,5 +303,46 @@ int engine_json_set_variables(engine_ctx *ctx, tandem_sv doc, uint64_t scope_key
                               tandem_sv bpmn_process_id, tandem_sv tenant_id);
 /* The JSON object text of a task's headers (copied to the arena). */
 int engine_json_headers(engine_ctx *ctx, const tandem_bpmn_task *task, tandem_sv *out);
+/* The JSON object text of the variables visible from a scope (its own and
+ * every enclosing scope's, inner ones shadowing), only the names in `fetch`
+ * (empty: all); copied to the arena. */
+int engine_variables_visible(engine_ctx *ctx, uint64_t scope_key, tandem_sv fetch, tandem_sv *out);
+/* Sets the entries of `doc` (a JSON object already checked) from the scope
+ * `scope_key`: all into that scope when `local`; otherwise each into the
+ * nearest scope of the chain that has it, a new one into the outermost. */
+int engine_json_merge_variables(engine_ctx *ctx, tandem_sv doc, uint64_t scope_key, bool local);
+
+/* ---- engine_feel.c ------------------------------------------------------ */
+
+/* Compiles every expression ("=...") of a process. On a syntax error
+ * TANDEM_EINVAL and `err` says "<line>: element '<id>': the <what>
+ * expression '<text>' is not valid: <problem>"; TANDEM_ENOMEM. */
+int engine_exprs_compile(const tandem_bpmn_process *p, engine_exprs **out, char *err,
+                         size_t err_len);
+void engine_exprs_free(engine_exprs *x);
+/* INCIDENT CREATED of an element (not of a job). */
+int engine_raise_incident(engine_ctx *ctx, uint32_t error_type, const char *message,
+                          uint64_t element_key, const tandem_process_instance_value *v);
+/* The input mappings of element `index` into its local scope. When one
+ * fails, an IO_MAPPING_ERROR incident is written and *incident set. */
+int engine_input_mappings(engine_ctx *ctx, const engine_def *def, uint32_t index,
+                          uint64_t element_key, const tandem_process_instance_value *v,
+                          bool *incident);
+/* The output mappings of element `index`, merged into its flow scope;
+ * incidents as above. */
+int engine_output_mappings(engine_ctx *ctx, const engine_def *def, uint32_t index,
+                           uint64_t element_key, const tandem_process_instance_value *v,
+                           bool *incident);
+/* The job type and retries of service task `index` (expressions evaluated
+ * over the element's variables; *type a view valid for the call). When one
+ * fails, an EXTRACT_VALUE_ERROR incident is written and *incident set. */
+int engine_job_properties(engine_ctx *ctx, const engine_def *def, uint32_t index,
+                          uint64_t element_key, const tandem_process_instance_value *v,
+                          tandem_sv *type, int32_t *retries, bool *incident);
+
+/* ---- engine_incident.c -------------------------------------------------- */
+
+int engine_incident_command(engine_ctx *ctx, const tandem_record *cmd);
+int engine_variable_document_command(engine_ctx *ctx, const tandem_record *cmd);
 
 #endif

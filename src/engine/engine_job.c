@@ -26,20 +26,16 @@ static int emit_job(engine_ctx *ctx, uint16_t intent, uint64_t key, const tandem
 }
 
 int engine_job_create(engine_ctx *ctx, uint64_t element_key,
-                      const tandem_process_instance_value *el, const tandem_bpmn_task *task)
+                      const tandem_process_instance_value *el, const tandem_bpmn_task *task,
+                      tandem_sv type, int32_t retries)
 {
     TANDEM_ASSERT(element_key != TANDEM_KEY_NONE);
     TANDEM_ASSERT(ctx != NULL && el != NULL && task != NULL);
-    TANDEM_ASSERT(task->type != NULL && task->type[0] != 0);
+    TANDEM_ASSERT(type.len > 0 && retries > 0);
     tandem_job_value v;
     tandem_job_value_init(&v);
-    /* Expressions need FEEL, which comes later: an expression type is used as
-     * written and expression retries fall back to the default. A static 0
-     * would make a job nobody can activate, so it counts as 1. */
-    v.type = tandem_sv_of(task->type);
-    uint32_t retries =
-        task->retries_is_expression ? TANDEM_BPMN_RETRIES_DEFAULT : task->retries_count;
-    v.retries = retries == 0 ? 1 : (int32_t)(retries > INT32_MAX ? INT32_MAX : retries);
+    v.type = type;
+    v.retries = retries;
     int rc = engine_json_headers(ctx, task, &v.custom_headers);
     if (rc != 0) {
         return rc;
@@ -109,19 +105,30 @@ static int job_complete(engine_ctx *ctx, const tandem_record *cmd, engine_job *j
     if (rc != 0) {
         return rc;
     }
-    /* Without output mappings a job's variables land in the process scope. */
-    rc = engine_json_set_variables(ctx, in->variables, v.process_instance_key,
-                                   v.process_instance_key, v.process_definition_key,
-                                   v.bpmn_process_id, v.tenant_id);
-    if (rc != 0) {
-        return rc;
-    }
     engine_element el;
     rc = engine_element_get(ctx->engine, ctx->txn, v.element_instance_key, &el, ctx->diag);
     if (rc == TANDEM_ENOENT) {
-        return 0; /* no element waits for it */
+        /* no element waits for it: the variables go to the process */
+        return engine_json_set_variables(ctx, in->variables, v.process_instance_key,
+                                         v.process_instance_key, v.process_definition_key,
+                                         v.bpmn_process_id, v.tenant_id);
     }
-    return rc != 0 ? rc : engine_complete_element_later(ctx, v.element_instance_key, &el.value);
+    /* With output mappings the variables stay in the task's scope for the
+     * mappings to read (Zeebe); without, they propagate from it. */
+    engine_def def;
+    rc = rc != 0 ? rc : engine_model_get(ctx, el.value.process_definition_key, &def);
+    uint32_t index = 0;
+    rc = rc != 0 ? rc : engine_element_index(ctx, &def, el.value.element_id, &index);
+    if (rc != 0) {
+        return rc;
+    }
+    const tandem_bpmn_task *task = def.process->elements[index].task;
+    bool local = task != NULL && task->output_count > 0;
+    rc = engine_json_merge_variables(ctx, in->variables, v.element_instance_key, local);
+    if (rc != 0) {
+        return rc;
+    }
+    return engine_complete_element_later(ctx, v.element_instance_key, &el.value);
 }
 
 static int job_fail(engine_ctx *ctx, const tandem_record *cmd, engine_job *job,
@@ -403,8 +410,10 @@ static int build_batch(engine_ctx *ctx, const tandem_job_batch_value *v, const u
         tandem_job_value jv = job.value;
         jv.worker = v->worker;
         jv.deadline_ms = (int64_t)ctx->command->timestamp_ms + v->timeout_ms;
-        rc = engine_variables_document(ctx->engine, ctx->txn, jv.process_instance_key,
-                                       v->fetch_variables, &jv.variables, ctx->diag);
+        /* what the task sees: its local variables (input mappings) over the
+         * process's */
+        rc = engine_variables_visible(ctx, jv.element_instance_key, v->fetch_variables,
+                                      &jv.variables);
         if (rc != 0) {
             break;
         }

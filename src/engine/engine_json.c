@@ -233,3 +233,157 @@ int engine_json_headers(engine_ctx *ctx, const tandem_bpmn_task *task, tandem_sv
     free(text);
     return rc != 0 ? tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory") : 0;
 }
+
+/* ---- Scopes ------------------------------------------------------------ */
+
+/* The scope chain of `scope_key`: the scope, its flow scope, ... up to the
+ * process instance. *el receives the scope's own element row. */
+static int scope_chain(engine_ctx *ctx, uint64_t scope_key, uint64_t *chain, uint32_t *count,
+                       engine_element *el)
+{
+    TANDEM_ASSERT(ctx != NULL && chain != NULL && count != NULL && el != NULL);
+    TANDEM_ASSERT(scope_key != TANDEM_KEY_NONE);
+    uint32_t n = 0;
+    uint64_t key = scope_key;
+    while (key != TANDEM_KEY_NONE) {
+        if (n == ENGINE_SCOPE_DEPTH_MAX) {
+            return tandem_diag_set(ctx->diag, TANDEM_ECORRUPT,
+                                   "engine: scope %llu is nested deeper than %u scopes",
+                                   (unsigned long long)scope_key, ENGINE_SCOPE_DEPTH_MAX);
+        }
+        engine_element e;
+        int rc = engine_element_get(ctx->engine, ctx->txn, key, &e, ctx->diag);
+        if (rc != 0) {
+            return rc;
+        }
+        if (n == 0) {
+            *el = e;
+        }
+        chain[n++] = key;
+        key = e.value.flow_scope_key;
+    }
+    *count = n;
+    TANDEM_ASSERT(n >= 1);
+    return 0;
+}
+
+int engine_variables_visible(engine_ctx *ctx, uint64_t scope_key, tandem_sv fetch, tandem_sv *out)
+{
+    TANDEM_ASSERT(ctx != NULL && out != NULL);
+    TANDEM_ASSERT(scope_key != TANDEM_KEY_NONE);
+    uint64_t chain[ENGINE_SCOPE_DEPTH_MAX];
+    uint32_t n = 0;
+    engine_element el;
+    int rc = scope_chain(ctx, scope_key, chain, &n, &el);
+    if (rc == TANDEM_ENOENT) {
+        n = 1; /* a scope without an element row (a job's ended element): its own variables */
+        chain[0] = scope_key;
+    } else if (rc != 0) {
+        return rc;
+    }
+    /* Each scope's document; most chains have one scope with variables
+     * (tasks without input mappings), which is the answer as it is. */
+    tandem_sv docs[ENGINE_SCOPE_DEPTH_MAX];
+    uint32_t nonempty = 0, last = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        rc = engine_variables_document(ctx->engine, ctx->txn, chain[i], fetch, &docs[i], ctx->diag);
+        if (rc != 0) {
+            return rc;
+        }
+        TANDEM_ASSERT(docs[i].len >= 2);
+        if (docs[i].len > 2) {
+            nonempty++;
+            last = i;
+        }
+    }
+    if (nonempty <= 1) {
+        *out = docs[last];
+        return 0;
+    }
+    /* Outermost first, so inner scopes shadow outer ones. */
+    json_t *all = json_object();
+    for (uint32_t i = n; rc == 0 && all != NULL && i-- > 0;) {
+        json_t *j = json_loadb(docs[i].ptr, docs[i].len, 0, NULL);
+        if (j == NULL || json_object_update(all, j) != 0) {
+            rc = tandem_diag_set(ctx->diag, TANDEM_ECORRUPT,
+                                 "engine: the variables of scope %llu do not read back as JSON",
+                                 (unsigned long long)chain[i]);
+        }
+        json_decref(j);
+    }
+    char *text = rc == 0 && all != NULL ? json_dumps(all, JSON_COMPACT) : NULL;
+    json_decref(all);
+    if (rc == 0 && text == NULL) {
+        rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory for variables");
+    }
+    if (rc == 0 && engine_arena_dup(&ctx->engine->arena, text, strlen(text), out) != 0) {
+        rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory for variables");
+    }
+    free(text);
+    return rc;
+}
+
+int engine_json_merge_variables(engine_ctx *ctx, tandem_sv doc, uint64_t scope_key, bool local)
+{
+    TANDEM_ASSERT(ctx != NULL);
+    TANDEM_ASSERT(scope_key != TANDEM_KEY_NONE);
+    if (doc.len == 0) {
+        return 0;
+    }
+    uint64_t chain[ENGINE_SCOPE_DEPTH_MAX];
+    uint32_t n = 0;
+    engine_element el;
+    int rc = scope_chain(ctx, scope_key, chain, &n, &el);
+    if (rc != 0) {
+        return rc;
+    }
+    const tandem_process_instance_value *pv = &el.value;
+    uint64_t pi_key = pv->process_instance_key;
+    if (local || n == 1) {
+        return engine_json_set_variables(ctx, doc, scope_key, pi_key, pv->process_definition_key,
+                                         pv->bpmn_process_id, pv->tenant_id);
+    }
+    char reason[256];
+    json_t *j = load_object(doc, reason, sizeof(reason));
+    if (j == NULL) {
+        return tandem_diag_set(ctx->diag, TANDEM_EINVAL, "engine: %s", reason);
+    }
+    tandem_variable_value proto;
+    tandem_variable_value_init(&proto);
+    proto.process_instance_key = pi_key;
+    proto.process_definition_key = pv->process_definition_key;
+    proto.bpmn_process_id = pv->bpmn_process_id;
+    proto.tenant_id = pv->tenant_id;
+    const char *name;
+    json_t *value;
+    json_object_foreach(j, name, value)
+    {
+        /* The nearest scope that has the variable; a new one goes to the
+         * outermost scope, as Zeebe's propagating merge does. */
+        uint64_t target = chain[n - 1];
+        for (uint32_t i = 0; rc == 0 && i + 1 < n; i++) {
+            engine_variable old;
+            rc = engine_variable_get(ctx->engine, ctx->txn, chain[i], tandem_sv_of(name), &old,
+                                     ctx->diag);
+            if (rc == 0) {
+                target = chain[i];
+                break;
+            }
+            rc = rc == TANDEM_ENOENT ? 0 : rc;
+        }
+        char *text = rc == 0 ? dump_value(value) : NULL;
+        if (rc == 0 && text == NULL) {
+            rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory for variables");
+        }
+        if (rc == 0) {
+            proto.scope_key = target;
+            rc = set_one(ctx, tandem_sv_of(name), text, target, &proto);
+        }
+        free(text);
+        if (rc != 0) {
+            break;
+        }
+    }
+    json_decref(j);
+    return rc;
+}

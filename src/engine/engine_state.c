@@ -107,6 +107,7 @@ int engine_element_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, engin
     }
     memset(out, 0, sizeof(*out));
     out->job_key = TANDEM_KEY_NONE;
+    out->incident_key = TANDEM_KEY_NONE;
     tandem_process_instance_value_init(&out->value);
     tandem_field_reader fr;
     tandem_field_reader_init(&fr, row.ptr, row.len);
@@ -123,6 +124,8 @@ int engine_element_get(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, engin
             rc =
                 tandem_process_instance_value_decode(f.data, f.len, &out->value, &e->unknown, diag);
             have_value = rc == 0;
+        } else if (f.tag == 5 && f.wire == TANDEM_WIRE_UINT) {
+            out->incident_key = f.u;
         }
     }
     if (fr.error != 0 || !have_value) {
@@ -149,6 +152,9 @@ int engine_element_put(tandem_engine *e, tandem_kv_txn *txn, uint64_t key, const
         tandem_field_put_uint(&w, 3, el->job_key);
     }
     put_value(e, &w, 4, &tmp, ENGINE_ENC(process_instance), &el->value);
+    if (el->incident_key != TANDEM_KEY_NONE) {
+        tandem_field_put_uint(&w, 5, el->incident_key);
+    }
     int rc = row_put(e, txn, TBL_ELEMENT, k, sizeof(k), &w, diag);
     tandem_buf_free(&tmp);
     return rc;

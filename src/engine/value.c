@@ -80,8 +80,14 @@ const char *tandem_bpmn_element_type_name(unsigned type)
 
 const char *tandem_incident_error_type_name(unsigned type)
 {
-    _Static_assert(TANDEM_INCIDENT_JOB_NO_RETRIES == 1, "numbers documented in docs/ENGINE.md");
-    return type == TANDEM_INCIDENT_JOB_NO_RETRIES ? "JOB_NO_RETRIES" : "UNKNOWN";
+    static const char *const names[] = {"UNKNOWN", "JOB_NO_RETRIES", "IO_MAPPING_ERROR",
+                                        "EXTRACT_VALUE_ERROR"};
+    _Static_assert(TANDEM_INCIDENT_JOB_NO_RETRIES == 1 && TANDEM_INCIDENT_IO_MAPPING_ERROR == 2 &&
+                       TANDEM_INCIDENT_EXTRACT_VALUE_ERROR == 3,
+                   "numbers documented in docs/ENGINE.md");
+    _Static_assert(sizeof(names) / sizeof(names[0]) == TANDEM_INCIDENT_EXTRACT_VALUE_ERROR + 1,
+                   "one name per error type");
+    return type < sizeof(names) / sizeof(names[0]) ? names[type] : names[0];
 }
 
 const char *tandem_job_kind_name(unsigned kind)
@@ -525,6 +531,15 @@ static const field_desc command_distribution_fields[] = {
     F(T, 2, KIND_U32, value_type, 0),
     F(T, 3, KIND_U32, intent, 0),
     F(T, 4, KIND_BYTES, command_value, 0),
+};
+#undef T
+
+#define T tandem_variable_document_value
+static const field_desc variable_document_fields[] = {
+    F(T, 1, KIND_U64, scope_key, NONE_KEY),
+    F(T, 2, KIND_U32, update_semantics, 0),
+    F(T, 3, KIND_STR, variables, 0),
+    F(T, 4, KIND_STR, tenant_id, 0),
 };
 #undef T
 #undef F

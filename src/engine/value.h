@@ -69,6 +69,8 @@ const char *tandem_bpmn_element_type_name(unsigned type);
 enum tandem_incident_error_type {
     TANDEM_INCIDENT_UNKNOWN = 0,
     TANDEM_INCIDENT_JOB_NO_RETRIES = 1,
+    TANDEM_INCIDENT_IO_MAPPING_ERROR = 2,    /* an input or output mapping failed */
+    TANDEM_INCIDENT_EXTRACT_VALUE_ERROR = 3, /* a job type or retries expression failed */
 };
 /* "JOB_NO_RETRIES", ...; "UNKNOWN" for unknown numbers. Static. */
 const char *tandem_incident_error_type_name(unsigned type);
@@ -236,6 +238,22 @@ typedef struct tandem_incident_value {
     tandem_sv unknown;
 } tandem_incident_value;
 
+/* updateSemantics of VARIABLE_DOCUMENT values. */
+enum tandem_variable_document_semantics {
+    TANDEM_VARIABLES_PROPAGATE = 0, /* each variable goes to the nearest scope that has it */
+    TANDEM_VARIABLES_LOCAL = 1,     /* every variable goes to the given scope */
+};
+
+/* VARIABLE_DOCUMENT (UPDATE command, UPDATED event): a document of variables
+ * set on an element instance's scope. */
+typedef struct tandem_variable_document_value {
+    uint64_t scope_key;        /* an element instance key (the process instance key too) */
+    uint32_t update_semantics; /* enum tandem_variable_document_semantics */
+    tandem_sv variables;       /* JSON object text */
+    tandem_sv tenant_id;
+    tandem_sv unknown;
+} tandem_variable_document_value;
+
 /* COMMAND_DISTRIBUTION (STARTED, DISTRIBUTING, ACKNOWLEDGE, ACKNOWLEDGED,
  * FINISHED): one command of the distributing partition carried to others. */
 typedef struct tandem_command_distribution_value {
@@ -251,7 +269,7 @@ typedef struct tandem_command_distribution_value {
 /*
  * For each struct X above (deployment, process, process_instance,
  * process_instance_creation, process_instance_result, job, job_batch,
- * variable, incident, command_distribution):
+ * variable, incident, command_distribution, variable_document):
  *
  *   void tandem_X_value_init(tandem_X_value *v);
  *       every field to its default (keys NONE, times NONE, views empty).
@@ -272,7 +290,8 @@ typedef struct tandem_command_distribution_value {
     X(job_batch)                                                                                   \
     X(variable)                                                                                    \
     X(incident)                                                                                    \
-    X(command_distribution)
+    X(command_distribution)                                                                        \
+    X(variable_document)
 
 #define TANDEM_VALUE_DECLARE_(name)                                                                \
     void tandem_##name##_value_init(tandem_##name##_value *v);                                     \

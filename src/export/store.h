@@ -57,12 +57,12 @@
 
 typedef struct tandem_store tandem_store;
 
-/* Counters since open (read-only snapshot, see tandem_store_stats). */
+/* Counters since open, a snapshot from tandem_store_get_stats. */
 typedef struct tandem_store_stats {
     uint64_t records_applied;     /* records that changed or created at least one row */
-    uint64_t records_skipped_old; /* at or below the exporter position or a row's position */
+    uint64_t records_skipped_old; /* at or below the exporter position, skipped whole */
     uint64_t records_not_mapped;  /* commands, rejections, types/intents without rows */
-    uint64_t records_undecodable; /* event values that failed to decode (skipped, logged) */
+    uint64_t records_undecodable; /* values that failed to decode or lack the row key */
     uint64_t transactions;        /* committed export transactions */
 } tandem_store_stats;
 

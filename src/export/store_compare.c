@@ -30,13 +30,18 @@ static int prepare_table(tandem_store *s, const tandem_store_table *t, sqlite3_s
     int n = snprintf(sql, sizeof(sql), "SELECT * FROM %s ORDER BY %s", t->name, t->key);
     TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(sql));
     int rc = sqlite3_prepare_v2(tandem_store_db(s), sql, -1, out, NULL);
-    return rc == SQLITE_OK ? 0 : tandem_store_sql_error(s, rc, t->name, diag);
+    if (rc != SQLITE_OK) {
+        return tandem_store_sql_error(s, rc, t->name, diag);
+    }
+    TANDEM_ASSERT(*out != NULL);
+    return 0;
 }
 
 /* A column value as text for messages (truncated): 'text', 123, NULL. */
 static void value_text(sqlite3_stmt *st, int col, char *out, size_t size)
 {
     TANDEM_ASSERT(st != NULL && out != NULL && size > 8);
+    TANDEM_ASSERT(col >= 0 && col < sqlite3_column_count(st));
     switch (sqlite3_column_type(st, col)) {
     case SQLITE_NULL:
         snprintf(out, size, "NULL");
@@ -58,6 +63,7 @@ static void value_text(sqlite3_stmt *st, int col, char *out, size_t size)
 static bool column_equal(sqlite3_stmt *a, sqlite3_stmt *b, int col)
 {
     TANDEM_ASSERT(a != NULL && b != NULL);
+    TANDEM_ASSERT(col > 0 && col < sqlite3_column_count(a) && col < sqlite3_column_count(b));
     int ta = sqlite3_column_type(a, col);
     if (ta != sqlite3_column_type(b, col)) {
         return false;
@@ -183,6 +189,7 @@ done:
 static json_t *value_json(sqlite3_stmt *st, int col)
 {
     TANDEM_ASSERT(st != NULL && col >= 0);
+    TANDEM_ASSERT(col < sqlite3_column_count(st));
     switch (sqlite3_column_type(st, col)) {
     case SQLITE_NULL:
         return json_null();

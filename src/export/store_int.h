@@ -46,9 +46,9 @@ enum tandem_store_stmt {
 struct tandem_bpmn_resource;
 
 typedef struct tandem_store_model {
-    uint64_t process_definition_key; /* 0 when the slot is empty */
-    struct tandem_bpmn_resource *resource;
-    char *process_id; /* owned; which process of the resource */
+    uint64_t process_definition_key;
+    struct tandem_bpmn_resource *resource; /* owned; NULL when the slot is empty */
+    char *process_id;                      /* owned; which process of the resource */
 } tandem_store_model;
 
 struct tandem_store {

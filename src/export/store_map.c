@@ -135,7 +135,8 @@ const unsigned tandem_store_table_count =
  * record's bytes need not outlive the step. */
 static void bind_sv(sqlite3_stmt *st, int i, tandem_sv v)
 {
-    TANDEM_ASSERT(st != NULL && i > 0);
+    TANDEM_ASSERT(st != NULL && i > 0 && i <= sqlite3_bind_parameter_count(st));
+    TANDEM_ASSERT(v.len == 0 || v.ptr != NULL);
     TANDEM_ASSERT(v.len <= INT32_MAX);
     sqlite3_bind_text(st, i, v.len > 0 ? v.ptr : "", (int)v.len, SQLITE_TRANSIENT);
 }
@@ -143,6 +144,8 @@ static void bind_sv(sqlite3_stmt *st, int i, tandem_sv v)
 /* Empty text becomes NULL (error code, error message: "none"). */
 static void bind_sv_or_null(sqlite3_stmt *st, int i, tandem_sv v)
 {
+    TANDEM_ASSERT(st != NULL && i > 0);
+    TANDEM_ASSERT(v.len == 0 || v.ptr != NULL);
     if (v.len == 0) {
         sqlite3_bind_null(st, i);
     } else {
@@ -153,6 +156,7 @@ static void bind_sv_or_null(sqlite3_stmt *st, int i, tandem_sv v)
 static void bind_key(sqlite3_stmt *st, int i, uint64_t key)
 {
     TANDEM_ASSERT(st != NULL && i > 0);
+    TANDEM_ASSERT(i <= sqlite3_bind_parameter_count(st));
     if (key == TANDEM_KEY_NONE || key > INT64_MAX) {
         sqlite3_bind_null(st, i);
     } else {
@@ -163,7 +167,16 @@ static void bind_key(sqlite3_stmt *st, int i, uint64_t key)
 static void bind_i64(sqlite3_stmt *st, int i, uint64_t v)
 {
     TANDEM_ASSERT(st != NULL && i > 0);
+    TANDEM_ASSERT(i <= sqlite3_bind_parameter_count(st));
     sqlite3_bind_int64(st, i, v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v);
+}
+
+/* A key that can name a row: a NULL would make SQLite pick a fresh rowid,
+ * and a second export of the record would add a second row. */
+static bool row_key_ok(uint64_t key)
+{
+    _Static_assert(TANDEM_KEY_NONE > INT64_MAX || TANDEM_KEY_NONE == 0, "NONE is never a row key");
+    return key != TANDEM_KEY_NONE && key <= INT64_MAX;
 }
 
 /* Runs the cached statement `which` after `bind` filled it in. */
@@ -215,7 +228,19 @@ static void model_put(tandem_store *s, uint64_t key, tandem_bpmn_resource *res, 
 static const tandem_bpmn_process *model_process(const tandem_store_model *m)
 {
     TANDEM_ASSERT(m != NULL && m->resource != NULL);
+    TANDEM_ASSERT(m->process_id != NULL);
     return tandem_bpmn_process_find(m->resource, m->process_id);
+}
+
+static const tandem_store_model *model_find(const tandem_store *s, uint64_t key)
+{
+    TANDEM_ASSERT(s != NULL);
+    for (unsigned i = 0; i < TANDEM_STORE_MODEL_CACHE_MAX; i++) {
+        if (s->models[i].resource != NULL && s->models[i].process_definition_key == key) {
+            return &s->models[i];
+        }
+    }
+    return NULL;
 }
 
 /* Parses XML into the cache; NULL when it does not parse (the store keeps
@@ -242,12 +267,9 @@ static int model_get(tandem_store *s, uint64_t key, const tandem_store_model **o
                      tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && out != NULL);
-    *out = NULL;
-    for (unsigned i = 0; i < TANDEM_STORE_MODEL_CACHE_MAX; i++) {
-        if (s->models[i].resource != NULL && s->models[i].process_definition_key == key) {
-            *out = &s->models[i];
-            return 0;
-        }
+    *out = model_find(s, key);
+    if (*out != NULL) {
+        return 0;
     }
     sqlite3_stmt *st = NULL;
     int rc = tandem_store_stmt(s, TANDEM_STORE_STMT_PD_XML, &st, diag);
@@ -286,12 +308,21 @@ static int map_process(tandem_store *s, const tandem_record *r, const tandem_pro
                        bool *applied, tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && r != NULL && v != NULL);
+    TANDEM_ASSERT(r->record_type == TANDEM_RECORD_EVENT && r->position > 0);
     if (r->intent != TANDEM_INTENT_PROCESS_CREATED) {
         s->stats.records_not_mapped++;
         return 0;
     }
-    const tandem_store_model *m = model_parse(s, v->process_definition_key, v->bpmn_process_id,
-                                              v->resource.ptr, v->resource.len);
+    if (!row_key_ok(v->process_definition_key)) {
+        s->stats.records_undecodable++;
+        return 0;
+    }
+    /* A definition's XML never changes under its key: parse it once. */
+    const tandem_store_model *m = model_find(s, v->process_definition_key);
+    if (m == NULL) {
+        m = model_parse(s, v->process_definition_key, v->bpmn_process_id, v->resource.ptr,
+                        v->resource.len);
+    }
     const tandem_bpmn_process *p = m != NULL ? model_process(m) : NULL;
     RUN(s, TANDEM_STORE_STMT_PD_UPSERT, "write process_definition", diag, {
         bind_key(st, 1, v->process_definition_key);
@@ -311,6 +342,7 @@ static int map_process_row(tandem_store *s, const tandem_record *r,
                            const tandem_process_instance_value *v, bool *applied, tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && r != NULL && v != NULL);
+    TANDEM_ASSERT(r->record_type == TANDEM_RECORD_EVENT && r->position > 0);
     TANDEM_ASSERT(v->bpmn_element_type == TANDEM_ELEMENT_PROCESS);
     switch (r->intent) {
     case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATING:
@@ -346,20 +378,44 @@ static int map_process_row(tandem_store *s, const tandem_record *r,
     }
 }
 
+/* The BPMN name of the element of v (NULL when the model gives none or the
+ * definition is unknown); valid until the model cache changes. */
+static int element_name(tandem_store *s, const tandem_process_instance_value *v, const char **out,
+                        tandem_diag *diag)
+{
+    TANDEM_ASSERT(s != NULL && v != NULL && out != NULL);
+    *out = NULL;
+    const tandem_store_model *m = NULL;
+    int rc = model_get(s, v->process_definition_key, &m, diag);
+    const tandem_bpmn_process *p = rc == 0 && m != NULL ? model_process(m) : NULL;
+    if (p == NULL) {
+        return rc;
+    }
+    if (v->bpmn_element_type == TANDEM_ELEMENT_PROCESS) {
+        *out = p->name;
+    } else if (v->element_id.len <= TANDEM_BPMN_ID_LEN_MAX) {
+        char id[TANDEM_BPMN_ID_LEN_MAX + 1];
+        memcpy(id, v->element_id.len > 0 ? v->element_id.ptr : "", v->element_id.len);
+        id[v->element_id.len] = 0;
+        uint32_t idx = tandem_bpmn_element_find(p, id);
+        *out = idx != TANDEM_BPMN_NONE ? p->elements[idx].name : NULL;
+    }
+    TANDEM_ASSERT(rc == 0);
+    return 0;
+}
+
 static int map_element(tandem_store *s, const tandem_record *r,
                        const tandem_process_instance_value *v, bool *applied, tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && r != NULL && v != NULL);
+    TANDEM_ASSERT(r->record_type == TANDEM_RECORD_EVENT && r->position > 0);
     switch (r->intent) {
     case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATING:
     case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATED:
     case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETED:
     case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_TERMINATED:
         break;
-    case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_COMPLETING:
-    case TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_TERMINATING:
-        return 0; /* transitions without a row change */
-    default:
+    default: /* COMPLETING, TERMINATING, ...: transitions without a row change */
         s->stats.records_not_mapped++;
         return 0;
     }
@@ -387,21 +443,10 @@ static int map_element(tandem_store *s, const tandem_record *r,
         });
         return 0;
     }
-    const tandem_store_model *m = NULL;
-    int rc = model_get(s, v->process_definition_key, &m, diag);
+    const char *name = NULL;
+    int rc = element_name(s, v, &name, diag);
     if (rc != 0) {
         return rc;
-    }
-    const char *name = NULL;
-    const tandem_bpmn_process *p = m != NULL ? model_process(m) : NULL;
-    if (p != NULL && v->bpmn_element_type == TANDEM_ELEMENT_PROCESS) {
-        name = p->name;
-    } else if (p != NULL && v->element_id.len <= TANDEM_BPMN_ID_LEN_MAX) {
-        char id[TANDEM_BPMN_ID_LEN_MAX + 1];
-        memcpy(id, v->element_id.ptr != NULL ? v->element_id.ptr : "", v->element_id.len);
-        id[v->element_id.len] = 0;
-        uint32_t idx = tandem_bpmn_element_find(p, id);
-        name = idx != TANDEM_BPMN_NONE ? p->elements[idx].name : NULL;
     }
     RUN(s, TANDEM_STORE_STMT_EI_INSERT, "write element_instance", diag, {
         bind_key(st, 1, r->key);
@@ -424,6 +469,7 @@ static int map_variable(tandem_store *s, const tandem_record *r, const tandem_va
                         bool *applied, tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && r != NULL && v != NULL);
+    TANDEM_ASSERT(r->record_type == TANDEM_RECORD_EVENT && r->position > 0);
     if (r->intent != TANDEM_INTENT_VARIABLE_CREATED &&
         r->intent != TANDEM_INTENT_VARIABLE_UPDATED) {
         s->stats.records_not_mapped++;
@@ -469,6 +515,7 @@ static int map_job(tandem_store *s, const tandem_record *r, const tandem_job_val
                    bool *applied, tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && r != NULL && v != NULL);
+    TANDEM_ASSERT(r->record_type == TANDEM_RECORD_EVENT && r->position > 0);
     const char *state = job_state(r->intent);
     if (state == NULL) {
         s->stats.records_not_mapped++;
@@ -514,6 +561,7 @@ static int map_job_batch(tandem_store *s, const tandem_record *r, const tandem_j
                          bool *applied, tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && r != NULL && v != NULL);
+    TANDEM_ASSERT(r->record_type == TANDEM_RECORD_EVENT && r->position > 0);
     if (r->intent != TANDEM_INTENT_JOB_BATCH_ACTIVATED) {
         s->stats.records_not_mapped++;
         return 0;
@@ -526,8 +574,9 @@ static int map_job_batch(tandem_store *s, const tandem_record *r, const tandem_j
         tandem_job_value job;
         if (!tandem_value_list_next(&jobs, &jf) ||
             tandem_job_value_decode(jf.data, jf.len, &job, NULL, NULL) != 0) {
-            s->stats.records_undecodable++;
-            return 0; /* the rows keep what they had; see tandem_store_map_record */
+            /* Counted once: as applied when earlier jobs of the batch were. */
+            s->stats.records_undecodable += *applied ? 0 : 1;
+            return 0;
         }
         RUN(s, TANDEM_STORE_STMT_JOB_ACTIVATED, "write job", diag, {
             bind_key(st, 1, kf.u);
@@ -545,6 +594,7 @@ static int map_incident(tandem_store *s, const tandem_record *r, const tandem_in
                         bool *applied, tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && r != NULL && v != NULL);
+    TANDEM_ASSERT(r->record_type == TANDEM_RECORD_EVENT && r->position > 0);
     bool created = r->intent == TANDEM_INTENT_INCIDENT_CREATED;
     if (created) {
         RUN(s, TANDEM_STORE_STMT_INC_UPSERT, "write incident", diag, {
@@ -612,6 +662,13 @@ int tandem_store_map_record(tandem_store *s, const tandem_record *rec, bool *app
     *applied = false;
     if (rec->record_type != TANDEM_RECORD_EVENT) {
         s->stats.records_not_mapped++;
+        return 0;
+    }
+    bool keyed =
+        rec->value_type != TANDEM_VALUE_PROCESS && rec->value_type != TANDEM_VALUE_JOB_BATCH;
+    if (keyed && !row_key_ok(rec->key)) {
+        /* Every row these records create or change is named by the record key. */
+        s->stats.records_undecodable++;
         return 0;
     }
     switch (rec->value_type) {

@@ -362,18 +362,21 @@ void tandem_store_close(tandem_store *s)
 sqlite3 *tandem_store_db(tandem_store *s)
 {
     TANDEM_ASSERT(s != NULL && s->db != NULL);
+    TANDEM_ASSERT(s->path != NULL);
     return s->db;
 }
 
 tandem_store_stats tandem_store_get_stats(const tandem_store *s)
 {
-    TANDEM_ASSERT(s != NULL);
+    TANDEM_ASSERT(s != NULL && s->db != NULL);
+    TANDEM_ASSERT(s->stats.records_applied <= UINT64_MAX / 2); /* counters never wrap */
     return s->stats;
 }
 
 static int check_id(const tandem_store *s, const char *exporter_id, tandem_diag *diag)
 {
-    TANDEM_ASSERT(s != NULL);
+    TANDEM_ASSERT(s != NULL && s->db != NULL);
+    _Static_assert(TANDEM_STORE_EXPORTER_ID_MAX_BYTES > 0, "ids are not empty");
     size_t len = exporter_id != NULL ? strlen(exporter_id) : 0;
     if (len == 0 || len > TANDEM_STORE_EXPORTER_ID_MAX_BYTES) {
         return tandem_diag_set(diag, TANDEM_EINVAL,
@@ -433,6 +436,7 @@ int tandem_store_position(tandem_store *s, const char *exporter_id, uint32_t par
 static int refuse_read_only(const tandem_store *s, tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && s->read_only);
+    TANDEM_ASSERT(s->path != NULL);
     return tandem_diag_set(diag, TANDEM_EACCES, "store %s: opened read-only", s->path);
 }
 

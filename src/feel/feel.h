@@ -160,7 +160,9 @@ typedef enum tandem_feel_type {
  * ("no variable found with name 'x'"). The caller owns the struct (usually
  * on the stack or reused in a loop: re-evaluating into the same result
  * reuses its memory); everything it points to is valid until the next
- * evaluation into it or tandem_feel_result_free.
+ * evaluation into it or tandem_feel_result_free — and, because a result may
+ * be a value of the variables itself (`= order`), only while the
+ * tandem_feel_vars it was evaluated over are alive.
  */
 typedef struct tandem_feel_result {
     tandem_feel_type type;                          /* read-only */

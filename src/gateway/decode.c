@@ -451,12 +451,35 @@ static void decode_update(gateway_decoded *d, violations *v)
     }
 }
 
+/* SetVariableRequest: variables required (an object), local optional. */
+static int decode_variables(gateway_decoded *d, violations *v)
+{
+    TANDEM_ASSERT(d != NULL && d->root != NULL);
+    TANDEM_ASSERT(d->op == GATEWAY_OP_VARIABLES && d->variables_json == NULL);
+    tandem_gateway_variables_request *r = &d->u.variables;
+    bool present = false;
+    get_int(d->root, "operationReference", 1, INT64_MAX, &present, &r->operation_reference, v);
+    r->local = false;
+    get_bool(d->root, "local", &r->local, v);
+    const json_t *vars = json_object_get(d->root, "variables");
+    if (vars == NULL || json_is_null(vars)) {
+        add(v, "No variables provided");
+        return TANDEM_OK;
+    }
+    int rc = get_variables(d->root, "variables", &d->variables_json, v);
+    r->variables_json = d->variables_json;
+    return rc;
+}
+
 static int decode_path_key(gateway_op op, const char *path_key, int64_t *out,
                            gateway_problem *problem)
 {
     TANDEM_ASSERT(out != NULL && problem != NULL);
     TANDEM_ASSERT(path_key != NULL);
-    const char *name = op == GATEWAY_OP_CANCEL ? "processInstanceKey" : "jobKey";
+    const char *name = op == GATEWAY_OP_CANCEL      ? "processInstanceKey"
+                       : op == GATEWAY_OP_RESOLVE   ? "incidentKey"
+                       : op == GATEWAY_OP_VARIABLES ? "elementInstanceKey"
+                                                    : "jobKey";
     if (gateway_parse_key(path_key, out) != TANDEM_OK) {
         return gateway_problem_invalid(problem,
                                        "The provided %s '%.64s' is not a valid key: expected a "
@@ -484,7 +507,8 @@ static int parse_body(gateway_op op, const uint8_t *body, size_t len, gateway_de
 {
     TANDEM_ASSERT(d != NULL && problem != NULL);
     TANDEM_ASSERT(d->root == NULL);
-    bool optional = op == GATEWAY_OP_CANCEL || op == GATEWAY_OP_COMPLETE || op == GATEWAY_OP_FAIL;
+    bool optional = op == GATEWAY_OP_CANCEL || op == GATEWAY_OP_COMPLETE || op == GATEWAY_OP_FAIL ||
+                    op == GATEWAY_OP_RESOLVE;
     if (body_blank(body, len)) {
         if (!optional) {
             return gateway_problem_invalid(problem, "Required request body is missing.");
@@ -553,6 +577,17 @@ int gateway_decode(gateway_op op, const char *path_key, const uint8_t *body, siz
     case GATEWAY_OP_UPDATE:
         out->u.update.job_key = key;
         decode_update(out, &v);
+        break;
+    case GATEWAY_OP_RESOLVE: {
+        out->u.resolve.incident_key = key;
+        bool present = false;
+        get_int(out->root, "operationReference", 1, INT64_MAX, &present,
+                &out->u.resolve.operation_reference, &v);
+        break;
+    }
+    case GATEWAY_OP_VARIABLES:
+        out->u.variables.element_instance_key = key;
+        rc = decode_variables(out, &v);
         break;
     default:
         TANDEM_UNREACHABLE();

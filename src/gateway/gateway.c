@@ -239,6 +239,12 @@ static void invoke(tandem_gateway_call *c)
     case GATEWAY_OP_UPDATE:
         b->update_job(b->ctx, &c->dec.u.update, c);
         break;
+    case GATEWAY_OP_RESOLVE:
+        b->resolve_incident(b->ctx, &c->dec.u.resolve, c);
+        break;
+    case GATEWAY_OP_VARIABLES:
+        b->set_variables(b->ctx, &c->dec.u.variables, c);
+        break;
     default:
         TANDEM_UNREACHABLE();
     }
@@ -529,7 +535,8 @@ int tandem_gateway_create(uv_loop_t *loop, const tandem_gateway_config *cfg,
                   backend->deploy != NULL && backend->create_instance != NULL &&
                   backend->cancel_instance != NULL && backend->activate_jobs != NULL &&
                   backend->complete_job != NULL && backend->fail_job != NULL &&
-                  backend->update_job != NULL);
+                  backend->update_job != NULL && backend->resolve_incident != NULL &&
+                  backend->set_variables != NULL);
     const char *version =
         cfg->gateway_version != NULL ? cfg->gateway_version : TANDEM_GATEWAY_VERSION_DEFAULT;
     if (strlen(version) == 0 || strlen(version) >= VERSION_SIZE_MAX) {
@@ -579,6 +586,10 @@ int tandem_gateway_create(uv_loop_t *loop, const tandem_gateway_config *cfg,
         {"POST", "/v2/jobs/{jobKey}/completion", on_json_route, GATEWAY_OP_COMPLETE, "jobKey"},
         {"POST", "/v2/jobs/{jobKey}/failure", on_json_route, GATEWAY_OP_FAIL, "jobKey"},
         {"PATCH", "/v2/jobs/{jobKey}", on_json_route, GATEWAY_OP_UPDATE, "jobKey"},
+        {"POST", "/v2/incidents/{incidentKey}/resolution", on_json_route, GATEWAY_OP_RESOLVE,
+         "incidentKey"},
+        {"PUT", "/v2/element-instances/{elementInstanceKey}/variables", on_json_route,
+         GATEWAY_OP_VARIABLES, "elementInstanceKey"},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         void *route_ctx = gw;
@@ -741,7 +752,8 @@ void tandem_gateway_complete_empty(tandem_gateway_call *c)
 {
     TANDEM_ASSERT(c != NULL);
     TANDEM_ASSERT(c->op == GATEWAY_OP_CANCEL || c->op == GATEWAY_OP_COMPLETE ||
-                  c->op == GATEWAY_OP_FAIL || c->op == GATEWAY_OP_UPDATE);
+                  c->op == GATEWAY_OP_FAIL || c->op == GATEWAY_OP_UPDATE ||
+                  c->op == GATEWAY_OP_RESOLVE || c->op == GATEWAY_OP_VARIABLES);
     tandem_http_request *req = backend_answered(c, c->op);
     if (req != NULL) {
         tandem_http_respond(req, 204, NULL, NULL, 0);

@@ -133,6 +133,18 @@ typedef struct tandem_gateway_update_request {
     int64_t operation_reference; /* 0 = none */
 } tandem_gateway_update_request;
 
+typedef struct tandem_gateway_resolve_request {
+    int64_t incident_key;
+    int64_t operation_reference; /* 0 = none */
+} tandem_gateway_resolve_request;
+
+typedef struct tandem_gateway_variables_request {
+    int64_t element_instance_key; /* the scope: an element instance or a process instance */
+    const char *variables_json;   /* JSON object text */
+    bool local;                   /* true: all into the scope; false: propagate upwards */
+    int64_t operation_reference;  /* 0 = none */
+} tandem_gateway_variables_request;
+
 /* ---- results passed by the backend ---- */
 
 typedef enum tandem_gateway_role {
@@ -241,6 +253,13 @@ typedef struct tandem_gateway_backend {
     void (*fail_job)(void *ctx, const tandem_gateway_fail_request *req, tandem_gateway_call *call);
     void (*update_job)(void *ctx, const tandem_gateway_update_request *req,
                        tandem_gateway_call *call);
+    /* POST /v2/incidents/{incidentKey}/resolution; answered with
+     * tandem_gateway_complete_empty (204). */
+    void (*resolve_incident)(void *ctx, const tandem_gateway_resolve_request *req,
+                             tandem_gateway_call *call);
+    /* PUT /v2/element-instances/{elementInstanceKey}/variables; 204. */
+    void (*set_variables)(void *ctx, const tandem_gateway_variables_request *req,
+                          tandem_gateway_call *call);
 } tandem_gateway_backend;
 
 typedef struct tandem_gateway_config {
@@ -295,7 +314,8 @@ void tandem_gateway_close(tandem_gateway *gw, tandem_http_close_fn cb, void *dat
 void tandem_gateway_complete_deploy(tandem_gateway_call *call, const tandem_gateway_deployment *d);
 /* POST /v2/process-instances: 200 with the instance. */
 void tandem_gateway_complete_create(tandem_gateway_call *call, const tandem_gateway_instance *pi);
-/* Cancellation, job completion, failure and update: 204. */
+/* Cancellation, job completion, failure and update, incident resolution,
+ * setting variables: 204. */
 void tandem_gateway_complete_empty(tandem_gateway_call *call);
 /* Job activation: the jobs activated now (count may be 0, then jobs may be
  * NULL); see the long-polling rules above. */

@@ -66,6 +66,8 @@ typedef enum gateway_op {
     GATEWAY_OP_COMPLETE,
     GATEWAY_OP_FAIL,
     GATEWAY_OP_UPDATE,
+    GATEWAY_OP_RESOLVE,
+    GATEWAY_OP_VARIABLES,
     GATEWAY_OP_COUNT,
 } gateway_op;
 
@@ -96,6 +98,8 @@ typedef struct gateway_decoded {
         tandem_gateway_complete_request complete;
         tandem_gateway_fail_request fail;
         tandem_gateway_update_request update;
+        tandem_gateway_resolve_request resolve;
+        tandem_gateway_variables_request variables;
     } u;
 } gateway_decoded;
 
@@ -105,7 +109,7 @@ int gateway_parse_key(const char *text, int64_t *out);
 
 /*
  * Decodes the body of a JSON operation (every op but DEPLOY). `path_key` is
- * the raw {key} path parameter of cancel/complete/fail/update (NULL for
+ * the raw {key} path parameter of the keyed operations (NULL for
  * create and activate). An empty body is "{}" where the body is optional.
  * On TANDEM_EINVAL *problem says why (400 INVALID_ARGUMENT) and *out holds
  * nothing to free; TANDEM_ENOMEM. On success free *out with

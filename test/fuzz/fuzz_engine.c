@@ -2,9 +2,11 @@
  * fuzz_engine.c — arbitrary command values processed by the engine.
  *
  * The state holds a deployed one-task process, one instance and its job,
- * activated. Each input is one command against that state (in a transaction
+ * activated, and an instance of a process with mappings stopped at an
+ * incident. Each input is one command against that state (in a transaction
  * that is thrown away): the first byte picks the command, the second its key
- * (none, the job, the instance, the definition, or 8 bytes of the input),
+ * (none, the job, the instance, the definition, the incident, the task
+ * element waiting on it, or 8 bytes of the input),
  * the rest is the value. Every input must give a batch (events or one
  * rejection), never an error, crash or leak; and applying the batch's events
  * to the state before the command must give the digest the command left.
@@ -29,6 +31,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     "</bpmn:serviceTask><bpmn:sequenceFlow id=\"f2\" sourceRef=\"t\" targetRef=\"e\"/>"            \
     "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>"
 
+/* Input mapping fails without `a`: its instance waits at an incident. */
+#define XML_MAPPED                                                                                 \
+    "<bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "                \
+    "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" id=\"d\">"                                \
+    "<bpmn:process id=\"q\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"                     \
+    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"t\"/>"                               \
+    "<bpmn:serviceTask id=\"t\"><bpmn:extensionElements>"                                          \
+    "<zeebe:taskDefinition type=\"=kind\" retries=\"=n\"/><zeebe:ioMapping>"                       \
+    "<zeebe:input source=\"=assert(a, a != null)\" target=\"x.y\"/>"                               \
+    "<zeebe:output source=\"=a + 1\" target=\"b\"/></zeebe:ioMapping></bpmn:extensionElements>"    \
+    "</bpmn:serviceTask><bpmn:sequenceFlow id=\"f2\" sourceRef=\"t\" targetRef=\"e\"/>"            \
+    "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>"
+
 static const struct {
     uint8_t value_type;
     uint16_t intent;
@@ -48,6 +63,8 @@ static const struct {
     {TANDEM_VALUE_JOB, TANDEM_INTENT_JOB_UPDATE},
     {TANDEM_VALUE_JOB, TANDEM_INTENT_JOB_RECUR_AFTER_BACKOFF},
     {TANDEM_VALUE_MESSAGE, TANDEM_INTENT_MESSAGE_PUBLISH},
+    {TANDEM_VALUE_INCIDENT, TANDEM_INTENT_INCIDENT_RESOLVE},
+    {TANDEM_VALUE_VARIABLE_DOCUMENT, TANDEM_INTENT_VARIABLE_DOCUMENT_UPDATE},
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
@@ -55,7 +72,7 @@ static tandem_kv *kv;
 static tandem_engine *engine;
 static tandem_engine_output out;
 static uint64_t position = 1;
-static uint64_t job_key, pi_key, def_key;
+static uint64_t job_key, pi_key, def_key, incident_key, task_key;
 
 static void must(int ok)
 {
@@ -104,6 +121,50 @@ static uint64_t setup_command(uint8_t vt, uint16_t intent, uint64_t key, const t
     abort();
 }
 
+static void deploy(const char *name, const char *xml, tandem_buf *value)
+{
+    tandem_buf item = TANDEM_BUF_INIT, list = TANDEM_BUF_INIT;
+    tandem_field_writer w;
+    tandem_field_writer_init(&w, &item);
+    tandem_field_put_cstr(&w, 1, name);
+    tandem_field_put_bytes(&w, 2, xml, strlen(xml));
+    must(tandem_field_writer_finish(&w) == 0);
+    must(tandem_value_list_add_nested(&list, item.data, item.len) == 0);
+    tandem_deployment_value dv;
+    tandem_deployment_value_init(&dv);
+    dv.resources = (tandem_sv){(const char *)list.data, list.len};
+    tandem_buf_reset(value);
+    must(tandem_deployment_value_encode(&dv, value) == 0);
+    tandem_buf_free(&item);
+    tandem_buf_free(&list);
+}
+
+/* An instance of the mapped process, at its incident. */
+static void setup_incident(tandem_buf *value)
+{
+    deploy("q.bpmn", XML_MAPPED, value);
+    setup_command(TANDEM_VALUE_DEPLOYMENT, TANDEM_INTENT_DEPLOYMENT_CREATE, TANDEM_KEY_NONE, value,
+                  TANDEM_VALUE_PROCESS, TANDEM_INTENT_PROCESS_CREATED);
+    tandem_buf_reset(value);
+    tandem_process_instance_creation_value cv;
+    tandem_process_instance_creation_value_init(&cv);
+    cv.bpmn_process_id = tandem_sv_of("q");
+    cv.variables = tandem_sv_of("{\"kind\":\"work\",\"n\":2}");
+    must(tandem_process_instance_creation_value_encode(&cv, value) == 0);
+    incident_key = setup_command(TANDEM_VALUE_PROCESS_INSTANCE_CREATION,
+                                 TANDEM_INTENT_PROCESS_INSTANCE_CREATION_CREATE, TANDEM_KEY_NONE,
+                                 value, TANDEM_VALUE_INCIDENT, TANDEM_INTENT_INCIDENT_CREATED);
+    for (uint32_t i = 0; i < out.record_count; i++) {
+        if (out.records[i].value_type == TANDEM_VALUE_INCIDENT) {
+            tandem_incident_value iv;
+            must(tandem_incident_value_decode(out.records[i].value, out.records[i].value_len, &iv,
+                                              NULL, NULL) == 0);
+            task_key = iv.element_instance_key;
+        }
+    }
+    must(task_key != 0);
+}
+
 static void setup(void)
 {
     kv = open_state();
@@ -142,6 +203,7 @@ static void setup(void)
     must(tandem_job_batch_value_encode(&bv, &value) == 0);
     setup_command(TANDEM_VALUE_JOB_BATCH, TANDEM_INTENT_JOB_BATCH_ACTIVATE, TANDEM_KEY_NONE, &value,
                   TANDEM_VALUE_JOB_BATCH, TANDEM_INTENT_JOB_BATCH_ACTIVATED);
+    setup_incident(&value);
     tandem_buf_free(&item);
     tandem_buf_free(&list);
     tandem_buf_free(&value);
@@ -170,10 +232,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cmd.position = position;
     cmd.request_id = 1;
     cmd.request_stream_id = 1;
-    const uint64_t keys[] = {TANDEM_KEY_NONE, job_key, pi_key, def_key};
+    const uint64_t keys[] = {TANDEM_KEY_NONE, job_key, pi_key, def_key, incident_key, task_key};
     size_t used = 2;
-    if (data[1] % 5 < 4) {
-        cmd.key = keys[data[1] % 5];
+    if (data[1] % 7 < 6) {
+        cmd.key = keys[data[1] % 7];
     } else if (size >= 10) {
         memcpy(&cmd.key, data + 2, 8);
         used = 10;

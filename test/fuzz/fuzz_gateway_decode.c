@@ -62,6 +62,8 @@ static void echo(const gateway_decoded *d)
         REQUIRE(d->u.fail.variables_json[0] == '{' && d->u.fail.retries >= 0);
     } else if (d->op == GATEWAY_OP_UPDATE) {
         REQUIRE(d->u.update.has_retries || d->u.update.has_timeout);
+    } else if (d->op == GATEWAY_OP_VARIABLES) {
+        REQUIRE(d->u.variables.variables_json != NULL && d->u.variables.variables_json[0] == '{');
     }
 }
 
@@ -70,8 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0) {
         return 0;
     }
-    static const gateway_op ops[] = {GATEWAY_OP_CREATE,   GATEWAY_OP_CANCEL, GATEWAY_OP_ACTIVATE,
-                                     GATEWAY_OP_COMPLETE, GATEWAY_OP_FAIL,   GATEWAY_OP_UPDATE};
+    static const gateway_op ops[] = {GATEWAY_OP_CREATE,   GATEWAY_OP_CANCEL,   GATEWAY_OP_ACTIVATE,
+                                     GATEWAY_OP_COMPLETE, GATEWAY_OP_FAIL,     GATEWAY_OP_UPDATE,
+                                     GATEWAY_OP_RESOLVE,  GATEWAY_OP_VARIABLES};
     gateway_op op = ops[data[0] % (sizeof(ops) / sizeof(ops[0]))];
     data++;
     size--;

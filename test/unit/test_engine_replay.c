@@ -17,6 +17,21 @@
     "</bpmn:serviceTask><bpmn:sequenceFlow id=\"f2\" sourceRef=\"t\" targetRef=\"e\"/>"            \
     "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>"
 
+/* Mappings and expressions that fail without the variables `a` and `b`,
+ * so random runs raise, fix and resolve incidents. */
+#define XML_MAPPED                                                                                 \
+    "<bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "                \
+    "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" id=\"d\">"                                \
+    "<bpmn:process id=\"q\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"                     \
+    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"t\"/>"                               \
+    "<bpmn:serviceTask id=\"t\"><bpmn:extensionElements>"                                          \
+    "<zeebe:taskDefinition type=\"=&quot;wo&quot; + &quot;rk&quot;\" retries=\"=count([1,2])\"/>"  \
+    "<zeebe:ioMapping><zeebe:input source=\"=assert(a, a != null)\" target=\"local\"/>"            \
+    "<zeebe:output source=\"=assert(b, b != null) + 1\" target=\"out\"/></zeebe:ioMapping>"        \
+    "</bpmn:extensionElements>"                                                                    \
+    "</bpmn:serviceTask><bpmn:sequenceFlow id=\"f2\" sourceRef=\"t\" targetRef=\"e\"/>"            \
+    "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>"
+
 #define KEYS_MAX 4096
 
 typedef struct model {
@@ -24,6 +39,11 @@ typedef struct model {
     uint32_t job_count;
     uint64_t pis[KEYS_MAX];
     uint32_t pi_count;
+    uint64_t incidents[KEYS_MAX];
+    uint32_t incident_count;
+    uint32_t resolved;         /* INCIDENT RESOLVED events */
+    uint64_t scopes[KEYS_MAX]; /* element instances of service tasks */
+    uint32_t scope_count;
     uint32_t completed; /* JOB COMPLETED events */
     uint32_t recurred;  /* TIMED_OUT and RECURRED_AFTER_BACKOFF events */
     uint64_t rng;
@@ -62,6 +82,17 @@ static void remember(model *m, const tandem_engine_output *out)
         if (r->value_type == TANDEM_VALUE_PROCESS_INSTANCE_CREATION && m->pi_count < KEYS_MAX) {
             m->pis[m->pi_count++] = r->key;
         }
+        if (r->value_type == TANDEM_VALUE_INCIDENT) {
+            if (r->intent == TANDEM_INTENT_INCIDENT_CREATED && m->incident_count < KEYS_MAX) {
+                m->incidents[m->incident_count++] = r->key;
+            }
+            m->resolved += r->intent == TANDEM_INTENT_INCIDENT_RESOLVED;
+        }
+        if (r->value_type == TANDEM_VALUE_PROCESS_INSTANCE &&
+            r->intent == TANDEM_INTENT_PROCESS_INSTANCE_ELEMENT_ACTIVATING &&
+            m->scope_count < KEYS_MAX) {
+            m->scopes[m->scope_count++] = r->key;
+        }
     }
 }
 
@@ -70,6 +101,12 @@ static void deploy_retries(harness *h, int retries)
     char xml[2048];
     snprintf(xml, sizeof(xml), XML_RETRIES, retries);
     const tandem_engine_output *out = deploy1(h, "p.bpmn", xml);
+    CHECK_EQ_U64(TANDEM_RECORD_EVENT, response(out)->record_type);
+}
+
+static void deploy_mapped(harness *h)
+{
+    const tandem_engine_output *out = deploy1(h, "q.bpmn", XML_MAPPED);
     CHECK_EQ_U64(TANDEM_RECORD_EVENT, response(out)->record_type);
 }
 
@@ -96,7 +133,7 @@ static void step(harness *h, model *m)
                                        "{\"c\":{\"d\":0.1}}"};
     uint64_t job = m->job_count > 0 ? m->jobs[pick(m, m->job_count)] : 1;
     uint64_t pi = m->pi_count > 0 ? m->pis[pick(m, m->pi_count)] : 1;
-    switch (pick(m, 9)) {
+    switch (pick(m, 12)) {
     case 0:
     case 1:
         remember(m, create_pi(h, "p", -1, TANDEM_KEY_NONE, vars[pick(m, 4)], pick(m, 2) == 0,
@@ -130,9 +167,43 @@ static void step(harness *h, model *m)
                             job, &v));
         break;
     }
-    default:
+    case 8:
         deploy_retries(h, (int)pick(m, 3) + 1);
         break;
+    case 9: {
+        static const char *const mapped_vars[] = {NULL, "{\"a\":1}", "{\"a\":2,\"b\":3}"};
+        remember(m, create_pi(h, "q", -1, TANDEM_KEY_NONE, mapped_vars[pick(m, 3)], false, NULL));
+        break;
+    }
+    case 10: {
+        uint64_t inc = m->incident_count > 0 ? m->incidents[pick(m, m->incident_count)] : 1;
+        tandem_buf value = TANDEM_BUF_INIT;
+        tandem_incident_value v;
+        tandem_incident_value_init(&v);
+        CHECK_OK(tandem_incident_value_encode(&v, &value));
+        tandem_record cmd =
+            command(TANDEM_VALUE_INCIDENT, TANDEM_INTENT_INCIDENT_RESOLVE, inc, &value);
+        remember(m, process(h, &cmd));
+        tandem_buf_free(&value);
+        break;
+    }
+    default: {
+        static const char *const docs[] = {"{\"a\":5}", "{\"b\":7}", "{\"a\":1,\"b\":\"x\"}"};
+        bool element = pick(m, 2) == 0 && m->scope_count > 0;
+        tandem_buf value = TANDEM_BUF_INIT;
+        tandem_variable_document_value v;
+        tandem_variable_document_value_init(&v);
+        v.scope_key = element ? m->scopes[pick(m, m->scope_count)] : pi;
+        v.update_semantics = pick(m, 2);
+        v.variables = tandem_sv_of(docs[pick(m, 3)]);
+        CHECK_OK(tandem_variable_document_value_encode(&v, &value));
+        tandem_record cmd =
+            command(TANDEM_VALUE_VARIABLE_DOCUMENT, TANDEM_INTENT_VARIABLE_DOCUMENT_UPDATE,
+                    TANDEM_KEY_NONE, &value);
+        remember(m, process(h, &cmd));
+        tandem_buf_free(&value);
+        break;
+    }
     }
 }
 
@@ -176,6 +247,7 @@ static void test_random_replay(void)
     CHECK(m != NULL);
     m->rng = test_seed() | 1;
     deploy_retries(&h, 2);
+    deploy_mapped(&h);
     uint64_t steps = test_iterations(400);
     for (uint64_t i = 0; i < steps; i++) {
         step(&h, m);
@@ -190,6 +262,8 @@ static void test_random_replay(void)
     CHECK(m->job_count > 10);
     CHECK(m->completed > 0);
     CHECK(m->recurred > 0);
+    CHECK(m->incident_count > 0);
+    CHECK(m->resolved > 0);
     free(m);
     harness_free(&h);
 }
@@ -212,6 +286,8 @@ static void test_lmdb_same_digest(void)
     m1->rng = m2->rng = test_seed() | 1;
     deploy_retries(&mem, 2);
     deploy_retries(&disk, 2);
+    deploy_mapped(&mem);
+    deploy_mapped(&disk);
     uint64_t steps = test_iterations(150);
     for (uint64_t i = 0; i < steps; i++) {
         step(&mem, m1);

@@ -245,6 +245,27 @@ static void fake_update(void *ctx, const tandem_gateway_update_request *r,
     dispatch(f, (pending){2, call, 0, false});
 }
 
+static void fake_resolve(void *ctx, const tandem_gateway_resolve_request *r,
+                         tandem_gateway_call *call)
+{
+    fake *f = ctx;
+    snprintf(f->last_op, sizeof(f->last_op), "resolve");
+    f->last_key = r->incident_key;
+    f->last_num[0] = r->operation_reference;
+    dispatch(f, (pending){2, call, 0, false});
+}
+
+static void fake_set_variables(void *ctx, const tandem_gateway_variables_request *r,
+                               tandem_gateway_call *call)
+{
+    fake *f = ctx;
+    snprintf(f->last_op, sizeof(f->last_op), "variables");
+    f->last_key = r->element_instance_key;
+    f->last_num[0] = r->local;
+    text_copy(f->last_vars, r->variables_json);
+    dispatch(f, (pending){2, call, 0, false});
+}
+
 /* ---- fixture ---- */
 
 typedef struct fixture {
@@ -275,6 +296,8 @@ static void fixture_start(fixture *fx, tandem_gateway_config *cfg)
         .complete_job = fake_complete,
         .fail_job = fake_fail,
         .update_job = fake_update,
+        .resolve_incident = fake_resolve,
+        .set_variables = fake_set_variables,
     };
     tandem_gateway_config defaults = {0};
     if (cfg == NULL) {
@@ -684,6 +707,66 @@ static void test_job_commands(void)
     fixture_close(&fx);
 }
 
+static void test_incident_and_variables(void)
+{
+    fixture fx;
+    fixture_start(&fx, NULL);
+    http_call c;
+    call_json(&fx, &c, "POST", "/v2/incidents/2251799813685270/resolution", "");
+    CHECK_EQ_U64(204, c.status);
+    CHECK_EQ_U64(0, c.body_len);
+    CHECK_STREQ("resolve", fx.fake.last_op);
+    CHECK_EQ_I64(2251799813685270LL, fx.fake.last_key);
+    CHECK_EQ_I64(0, fx.fake.last_num[0]);
+    http_call_free(&c);
+    call_json(&fx, &c, "POST", "/v2/incidents/7/resolution", "{\"operationReference\":12}");
+    CHECK_EQ_U64(204, c.status);
+    CHECK_EQ_I64(12, fx.fake.last_num[0]);
+    http_call_free(&c);
+    call_json(&fx, &c, "POST", "/v2/incidents/7/resolution", "{\"operationReference\":0}");
+    check_problem(&c, 400, "INVALID_ARGUMENT",
+                  "The value for operationReference is '0' but must be > 0.");
+    http_call_free(&c);
+    call_json(&fx, &c, "POST", "/v2/incidents/abc/resolution", "");
+    check_problem(&c, 400, "INVALID_ARGUMENT",
+                  "The provided incidentKey 'abc' is not a valid key: expected a numeric value "
+                  "within the 64-bit range.");
+    http_call_free(&c);
+
+    call_json(&fx, &c, "PUT", "/v2/element-instances/2251799813685271/variables",
+              "{\"variables\":{\"amount\":21},\"local\":true}");
+    CHECK_EQ_U64(204, c.status);
+    CHECK_STREQ("variables", fx.fake.last_op);
+    CHECK_EQ_I64(2251799813685271LL, fx.fake.last_key);
+    CHECK_EQ_I64(1, fx.fake.last_num[0]);
+    CHECK_STREQ("{\"amount\":21}", fx.fake.last_vars);
+    http_call_free(&c);
+    call_json(&fx, &c, "PUT", "/v2/element-instances/5/variables", "{\"variables\":{}}");
+    CHECK_EQ_U64(204, c.status);
+    CHECK_EQ_I64(0, fx.fake.last_num[0]);
+    http_call_free(&c);
+    call_json(&fx, &c, "PUT", "/v2/element-instances/5/variables", "{\"local\":true}");
+    check_problem(&c, 400, "INVALID_ARGUMENT", "No variables provided.");
+    http_call_free(&c);
+    call_json(&fx, &c, "PUT", "/v2/element-instances/5/variables", "");
+    check_problem(&c, 400, "INVALID_ARGUMENT", "Required request body is missing.");
+    http_call_free(&c);
+    call_json(&fx, &c, "PUT", "/v2/element-instances/5/variables", "{\"variables\":[1]}");
+    check_problem(&c, 400, "INVALID_ARGUMENT", NULL);
+    http_call_free(&c);
+
+    fx.fake.mode = REJECT;
+    fx.fake.reject_type = TANDEM_GATEWAY_NOT_FOUND;
+    call_json(&fx, &c, "POST", "/v2/incidents/7/resolution", "");
+    check_problem(&c, 404, "NOT_FOUND", NULL);
+    http_call_free(&c);
+    fx.fake.reject_type = TANDEM_GATEWAY_INVALID_STATE;
+    call_json(&fx, &c, "POST", "/v2/incidents/7/resolution", "");
+    check_problem(&c, 409, "INVALID_STATE", NULL);
+    http_call_free(&c);
+    fixture_close(&fx);
+}
+
 static const char activation[] =
     "{\"type\":\"work\",\"worker\":\"w1\",\"timeout\":30000,\"maxJobsToActivate\":5,"
     "\"requestTimeout\":%d,\"fetchVariable\":[\"a\"],\"tenantIds\":[\"<default>\"]}";
@@ -985,6 +1068,7 @@ static const tandem_test cases[] = {
     {"await_timeout", test_await_timeout},
     {"cancel_instance", test_cancel_instance},
     {"job_commands", test_job_commands},
+    {"incident_and_variables", test_incident_and_variables},
     {"activate_at_once", test_activate_at_once},
     {"long_poll_job_appears", test_long_poll_job_appears},
     {"long_poll_times_out", test_long_poll_times_out},

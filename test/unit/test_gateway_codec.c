@@ -432,6 +432,43 @@ static void test_decode_jobs(void)
                   "The value for variables is 'x' but must be a JSON object.");
 }
 
+static void test_decode_incidents_and_variables(void)
+{
+    gateway_decoded d;
+    gateway_problem p;
+    CHECK_OK(decode(GATEWAY_OP_RESOLVE, "42", "", &d, &p));
+    CHECK_EQ_I64(42, d.u.resolve.incident_key);
+    CHECK_EQ_I64(0, d.u.resolve.operation_reference);
+    gateway_decoded_free(&d);
+    CHECK_OK(decode(GATEWAY_OP_RESOLVE, "42", "{\"operationReference\":3}", &d, &p));
+    CHECK_EQ_I64(3, d.u.resolve.operation_reference);
+    gateway_decoded_free(&d);
+    check_invalid(GATEWAY_OP_RESOLVE, "42", "{\"operationReference\":\"x\"}",
+                  "The value for operationReference is 'x' but must be an integer.");
+    check_invalid(GATEWAY_OP_RESOLVE, "-", "",
+                  "The provided incidentKey '-' is not a valid key: expected a numeric value "
+                  "within the 64-bit range.");
+
+    CHECK_OK(
+        decode(GATEWAY_OP_VARIABLES, "77", "{\"variables\":{\"a\":[1,2]},\"local\":true}", &d, &p));
+    CHECK_EQ_I64(77, d.u.variables.element_instance_key);
+    CHECK(d.u.variables.local);
+    CHECK_STREQ("{\"a\":[1,2]}", d.u.variables.variables_json);
+    gateway_decoded_free(&d);
+    CHECK_OK(decode(GATEWAY_OP_VARIABLES, "77", "{\"variables\":{}}", &d, &p));
+    CHECK(!d.u.variables.local);
+    CHECK_STREQ("{}", d.u.variables.variables_json);
+    gateway_decoded_free(&d);
+    check_invalid(GATEWAY_OP_VARIABLES, "77", "{}", "No variables provided.");
+    check_invalid(GATEWAY_OP_VARIABLES, "77", " ", "Required request body is missing.");
+    check_invalid(GATEWAY_OP_VARIABLES, "77", "{\"variables\":5,\"local\":\"yes\"}",
+                  "The value for local is 'yes' but must be a boolean. The value for variables "
+                  "is '5' but must be a JSON object.");
+    check_invalid(GATEWAY_OP_VARIABLES, "x", "{\"variables\":{}}",
+                  "The provided elementInstanceKey 'x' is not a valid key: expected a numeric "
+                  "value within the 64-bit range.");
+}
+
 static void test_decode_path_keys(void)
 {
     check_invalid(GATEWAY_OP_COMPLETE, "abc", "{}",
@@ -545,6 +582,7 @@ static const tandem_test cases[] = {
     {"decode_tenants", test_decode_tenants},
     {"decode_jobs", test_decode_jobs},
     {"decode_path_keys", test_decode_path_keys},
+    {"decode_incidents_and_variables", test_decode_incidents_and_variables},
     {"encode", test_encode},
     {NULL, NULL},
 };

@@ -3,9 +3,13 @@
  * of newer and damaged files, read-only handles, and (below) the mapping of a
  * real engine workload to rows with idempotent re-export.
  */
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/rand.h"
@@ -16,6 +20,16 @@ static void store_path(char *out, size_t size, const char *name)
 {
     int n = snprintf(out, size, "%s/%s", test_tmpdir(), name);
     CHECK(n > 0 && (size_t)n < size);
+}
+
+static void remove_store(const char *path)
+{
+    char side[600];
+    CHECK(remove(path) == 0);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    remove(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    remove(side);
 }
 
 static tandem_store *open_rw(const char *path)
@@ -196,8 +210,9 @@ static void test_read_only(void)
 typedef struct workload {
     harness h;
     uint64_t def_key;
-    uint64_t pi[4];  /* completed, incident then cancelled, cancelled, open incident */
-    uint64_t job[4]; /* the charge job of each (job[2] only created) */
+    /* completed, incident then cancelled, cancelled, open incident, timed out */
+    uint64_t pi[5];
+    uint64_t job[5]; /* the charge job of each (job[2] only created) */
     tandem_record *records;
     const tandem_record **ptrs;
     size_t count;
@@ -265,6 +280,23 @@ static void workload_run(workload *w)
     activate_one(w);
     w->h.now_ms += 1000;
     fail(&w->h, w->job[3], 0, 0, "");
+
+    /* PI 4: the job times out, then gets new retries. */
+    start_pi(w, 4, NULL);
+    activate_one(w);
+    w->h.now_ms += 61000;
+    tandem_record cmds[2];
+    tandem_buf values[2] = {TANDEM_BUF_INIT, TANDEM_BUF_INIT};
+    int64_t next = 0;
+    CHECK_EQ_U64(1, due(&w->h, cmds, values, 2, &next));
+    CHECK_EQ_U64(TANDEM_INTENT_JOB_TIME_OUT, cmds[0].intent);
+    process(&w->h, &cmds[0]);
+    CHECK_STREQ("E JOB TIMED_OUT\n", w->h.trace);
+    tandem_buf_free(&values[0]);
+    tandem_buf_free(&values[1]);
+    w->h.now_ms += 1000;
+    upd.retries = 5;
+    job_cmd(&w->h, TANDEM_INTENT_JOB_UPDATE_RETRIES, w->job[4], &upd);
 
     /* The log as the exporter sees it: every record, commands included. */
     w->count = w->h.log_count;
@@ -432,7 +464,16 @@ static void check_job_rows(sqlite3 *db, const workload *w)
                    "FAILED 0 worker-1 0 - 0 charge-card {\"currency\":\"EUR\"} "
                    "BPMN_ELEMENT charge",
                    job, w->job[3]);
-    CHECK_EQ_U64(4, query_int(db, "SELECT count(*) FROM job"));
+    CHECK_ROW_TEXT(db,
+                   "RETRIES_UPDATED 5 worker-1 0 - 0 charge-card {\"currency\":\"EUR\"} "
+                   "BPMN_ELEMENT charge",
+                   job, w->job[4]);
+    CHECK_EQ_U64(5, query_int(db, "SELECT count(*) FROM job"));
+    /* Activation set a deadline; the timeout cleared it. */
+    CHECK_EQ_U64(1, row_int(db, "SELECT deadline IS NULL FROM job WHERE job_key = ?1", w->job[4]));
+    CHECK_EQ_U64(1, row_int(db, "SELECT deadline IS NULL FROM job WHERE job_key = ?1", w->job[2]));
+    CHECK_EQ_U64(T0_MS + 2000 + 60000,
+                 row_int(db, "SELECT deadline FROM job WHERE job_key = ?1", w->job[0]));
 }
 
 static void check_incident_and_variable_rows(sqlite3 *db, const workload *w)
@@ -563,12 +604,7 @@ static void test_split_everywhere(void)
         export_range(s, "sqlite", &w, resume, w.count);
         tandem_store_close(s);
         check_equal(a, c);
-        CHECK(remove(c) == 0);
-        char side[600];
-        snprintf(side, sizeof(side), "%s-wal", c);
-        remove(side);
-        snprintf(side, sizeof(side), "%s-shm", c);
-        remove(side);
+        remove_store(c);
     }
     /* One record per transaction. */
     store_path(c, sizeof(c), "ones.db");
@@ -689,6 +725,19 @@ static void test_unknown_and_bad_batches(void)
     CHECK_OK(tandem_store_position(s, "sqlite", 1, &pos, NULL));
     CHECK_EQ_U64(6, pos);
 
+    /* A record without the key of its row is skipped: a NULL key would make
+     * SQLite invent one, and every re-export would add a row. */
+    tandem_record keyless = event(7, TANDEM_VALUE_VARIABLE, TANDEM_INTENT_VARIABLE_CREATED, &var);
+    keyless.key = TANDEM_KEY_NONE;
+    const tandem_record *kp = &keyless;
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(tandem_store_set_position(s, "sqlite", 1, 0, NULL));
+        CHECK_OK(tandem_store_export(s, "sqlite", 1, &kp, 1, &d));
+    }
+    CHECK_EQ_U64(3, tandem_store_get_stats(s).records_undecodable);
+    CHECK_EQ_U64(1, query_int(tandem_store_db(s), "SELECT count(*) FROM variable"));
+    CHECK_OK(tandem_store_set_position(s, "sqlite", 1, 6, NULL));
+
     /* Bad batches are refused whole, before anything is written. */
     recs[0].position = 10;
     recs[1].position = 9;
@@ -744,6 +793,171 @@ static void test_failed_export_rolls_back(void)
     workload_free(&w);
 }
 
+/* Deployment distribution writes the same PROCESS CREATED on every
+ * partition, at unrelated positions: the row ends the same whatever order
+ * the partitions' exporters run in. */
+static void test_definition_from_two_partitions(void)
+{
+    tandem_buf pv_buf = TANDEM_BUF_INIT;
+    tandem_process_value pv;
+    tandem_process_value_init(&pv);
+    pv.bpmn_process_id = tandem_sv_of("order");
+    pv.version = 1;
+    pv.process_definition_key = tandem_key_encode(1, 2);
+    pv.resource_name = tandem_sv_of("order.bpmn");
+    pv.resource = tandem_sv_of(ORDER_XML);
+    pv.tenant_id = tandem_sv_of("<default>");
+    pv.deployment_key = tandem_key_encode(1, 1);
+    CHECK_OK(tandem_process_value_encode(&pv, &pv_buf));
+    tandem_record p1 = event(100, TANDEM_VALUE_PROCESS, TANDEM_INTENT_PROCESS_CREATED, &pv_buf);
+    tandem_record p2 = event(5, TANDEM_VALUE_PROCESS, TANDEM_INTENT_PROCESS_CREATED, &pv_buf);
+    p1.key = p2.key = pv.process_definition_key;
+    p2.partition_id = 2;
+    const tandem_record *r1 = &p1, *r2 = &p2;
+    char a[512], b[512];
+    store_path(a, sizeof(a), "p12.db");
+    store_path(b, sizeof(b), "p21.db");
+    tandem_store *s = open_rw(a);
+    CHECK_OK(tandem_store_export(s, "sqlite", 1, &r1, 1, NULL));
+    CHECK_OK(tandem_store_export(s, "sqlite", 2, &r2, 1, NULL));
+    tandem_store_close(s);
+    s = open_rw(b);
+    CHECK_OK(tandem_store_export(s, "sqlite", 2, &r2, 1, NULL));
+    CHECK_OK(tandem_store_export(s, "sqlite", 1, &r1, 1, NULL));
+    CHECK_EQ_U64(100, query_int(tandem_store_db(s), "SELECT position FROM process_definition"));
+    uint64_t pos = 0;
+    CHECK_OK(tandem_store_position(s, "sqlite", 2, &pos, NULL));
+    CHECK_EQ_U64(5, pos);
+    tandem_store_close(s);
+    check_equal(a, b);
+    tandem_buf_free(&pv_buf);
+}
+
+/* An empty file (SQLite's empty database) is migrated by a writer and
+ * refused by a reader until then. */
+static void test_empty_file_migrated(void)
+{
+    char path[512];
+    store_path(path, sizeof(path), "empty.db");
+    write_file(path, "", 0);
+    tandem_store *s = NULL;
+    tandem_diag d = {0};
+    CHECK_RC(TANDEM_EFORMAT, tandem_store_open(path, true, &s, &d));
+    CHECK_CONTAINS(d.message, "schema version 0 is older than this build's 1");
+    s = open_rw(path);
+    CHECK_EQ_U64(1, query_int(tandem_store_db(s), "SELECT version FROM schema_version"));
+    tandem_store_close(s);
+    CHECK_OK(tandem_store_open(path, true, &s, &d));
+    tandem_store_close(s);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void export_batches(tandem_store *s, const workload *w, size_t batch)
+{
+    for (size_t at = 0; at < w->count; at += batch) {
+        size_t n = w->count - at < batch ? w->count - at : batch;
+        if (tandem_store_export(s, "sqlite", 1, w->ptrs + at, n, NULL) != 0) {
+            _exit(4);
+        }
+    }
+}
+
+/* kill -9 in the middle of exporting, then resume from the stored position:
+ * the store equals one written without the crash, because the position is
+ * committed with the rows it covers. */
+static void test_kill_and_resume(void)
+{
+    workload w;
+    workload_run(&w);
+    char a[512], c[512];
+    store_path(a, sizeof(a), "whole.db");
+    store_path(c, sizeof(c), "crash.db");
+    export_all(a, &w);
+    tandem_seeded_rand rnd;
+    tandem_seeded_rand_init(&rnd, test_seed());
+    uint64_t rounds = test_iterations(8), midway = 0;
+    for (uint64_t round = 0; round < rounds; round++) {
+        size_t batch = 1 + (size_t)tandem_rand_below(&rnd.base, 4);
+        /* How long one pass takes here, so the kill lands inside it. */
+        double start = now_ms();
+        tandem_store *s = open_rw(c);
+        export_batches(s, &w, batch);
+        tandem_store_close(s);
+        double pass_ms = now_ms() - start;
+        remove_store(c);
+
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            tandem_store *cs = NULL;
+            if (tandem_store_open(c, false, &cs, NULL) != 0) {
+                _exit(3);
+            }
+            export_batches(cs, &w, batch);
+            for (;;) {
+                pause(); /* until killed */
+            }
+        }
+        double delay_ms = pass_ms * (double)tandem_rand_below(&rnd.base, 1000) / 1000.0;
+        usleep((useconds_t)(delay_ms * 1000.0));
+        CHECK(kill(pid, SIGKILL) == 0);
+        int status = 0;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK_MSG(WIFSIGNALED(status), "exporting child ended with %d before the kill", status);
+
+        s = open_rw(c);
+        uint64_t pos = 0;
+        CHECK_OK(tandem_store_position(s, "sqlite", 1, &pos, NULL));
+        size_t from = 0;
+        while (from < w.count && w.records[from].position <= pos) {
+            from++;
+        }
+        midway += from > 0 && from < w.count;
+        export_range(s, "sqlite", &w, from, w.count);
+        tandem_store_close(s);
+        check_equal(a, c);
+        remove_store(c);
+    }
+    printf("kill_and_resume: %" PRIu64 " of %" PRIu64 " kills landed mid-export\n", midway, rounds);
+    workload_free(&w);
+}
+
+/* The search side reads through its own read-only handle while the exporter
+ * writes: each query sees the last committed export, never a half batch. */
+static void test_reader_beside_writer(void)
+{
+    workload w;
+    workload_run(&w);
+    char path[512];
+    store_path(path, sizeof(path), "shared.db");
+    tandem_store *wr = open_rw(path);
+    size_t half = w.count / 2;
+    export_range(wr, "sqlite", &w, 0, half);
+    tandem_store *rd = NULL;
+    tandem_diag d = {0};
+    CHECK_MSG(tandem_store_open(path, true, &rd, &d) == 0, "%s", d.message);
+    sqlite3 *db = tandem_store_db(rd);
+    int64_t before = query_int(db, "SELECT count(*) FROM element_instance");
+    CHECK(before > 0);
+    /* A read transaction stays on its snapshot while the writer commits. */
+    CHECK(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK_EQ_U64(before, query_int(db, "SELECT count(*) FROM element_instance"));
+    export_range(wr, "sqlite", &w, half, w.count);
+    CHECK_EQ_U64(before, query_int(db, "SELECT count(*) FROM element_instance"));
+    CHECK(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(query_int(db, "SELECT count(*) FROM element_instance") > before);
+    CHECK_EQ_U64(5, query_int(db, "SELECT count(*) FROM process_instance"));
+    tandem_store_close(rd);
+    tandem_store_close(wr);
+    workload_free(&w);
+}
+
 static const tandem_test cases[] = {
     {"create_and_reopen", test_create_and_reopen},
     {"newer_version_refused", test_newer_version_refused},
@@ -755,6 +969,10 @@ static const tandem_test cases[] = {
     {"compare_names_difference", test_compare_names_difference},
     {"unknown_and_bad_batches", test_unknown_and_bad_batches},
     {"failed_export_rolls_back", test_failed_export_rolls_back},
+    {"definition_from_two_partitions", test_definition_from_two_partitions},
+    {"empty_file_migrated", test_empty_file_migrated},
+    {"kill_and_resume", test_kill_and_resume},
+    {"reader_beside_writer", test_reader_beside_writer},
     {NULL, NULL},
 };
 
