@@ -159,8 +159,15 @@ test('disable, work, enable with initializeFrom after a store copy: identical st
     // The operator's store copy: exporting paused, so the copy and the
     // position initializeFrom takes agree.
     assert.deepEqual((await post(m, '/actuator/exporting/pause')).json, { paused: true });
-    await sleep(200);
-    const position = (await exporter(broker, 'sqlite')).partitions[0].position;
+    // an export already under way when the pause came finishes: wait until
+    // the position holds still
+    let position = -1;
+    for (let i = 0; i < 100; i++) {
+      await sleep(150);
+      const now = (await exporter(broker, 'sqlite')).partitions[0].position;
+      if (now === position) break;
+      position = now;
+    }
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${b}${suffix}`, { force: true });
     execFileSync('sqlite3', [a, `.backup '${b}'`]);
     const copied = execFileSync('sqlite3', [b, "select position from exporter_position where exporter_id = 'sqlite'"], { encoding: 'utf8' });
