@@ -24,6 +24,7 @@
 
 static void exporters_wake(void *arg)
 {
+    TANDEM_ASSERT(arg != NULL);
     broker *b = arg;
     broker_io_wake(b);
 }
@@ -32,6 +33,7 @@ static void exporters_wake(void *arg)
 static int store_path(const tandem_config *cfg, const char *path, char *out, size_t out_size,
                       tandem_diag *diag)
 {
+    TANDEM_ASSERT(cfg != NULL && out != NULL);
     TANDEM_ASSERT(path[0] != '\0' && out_size > 0);
     int n = path[0] == '/' ? snprintf(out, out_size, "%s", path)
                            : snprintf(out, out_size, "%s/%s", cfg->data_directory, path);
@@ -44,6 +46,8 @@ static int store_path(const tandem_config *cfg, const char *path, char *out, siz
 
 static int add_sqlite(broker *b, const char *id, const char *path, bool enabled, tandem_diag *diag)
 {
+    TANDEM_ASSERT(b != NULL && b->exporters != NULL);
+    TANDEM_ASSERT(tandem_exporters_count(b->exporters) < BROKER_EXPORTERS_MAX);
     char full[TANDEM_CONFIG_PATH_LEN_MAX * 2 + 2];
     int rc = store_path(b->cfg, path, full, sizeof(full), diag);
     if (rc != TANDEM_OK) {
@@ -152,6 +156,7 @@ int broker_export_pump(broker *b, uint32_t slot, tandem_diag *diag)
 
 bool broker_export_pending(broker *b)
 {
+    TANDEM_ASSERT(b != NULL);
     return b->exporters != NULL && tandem_exporters_pending(b->exporters);
 }
 
@@ -176,6 +181,8 @@ static void position_done(broker *b, work_item *w)
 
 static int queue_position(broker *b, uint32_t slot, const char *id, uint64_t position)
 {
+    TANDEM_ASSERT(b != NULL && slot < b->slot_count);
+    TANDEM_ASSERT(id != NULL && position > 0);
     work_item *w = calloc(1, sizeof(*w));
     if (w == NULL) {
         return TANDEM_ENOMEM;
@@ -254,6 +261,7 @@ bool broker_export_backpressure(broker *b, uint32_t slot, char *why, size_t why_
 
 int broker_export_register_metrics(broker *b, tandem_diag *diag)
 {
+    TANDEM_ASSERT(b != NULL && b->metrics != NULL);
     if (b->exporters == NULL) {
         return TANDEM_OK;
     }
@@ -293,6 +301,8 @@ int broker_export_register_metrics(broker *b, tandem_diag *diag)
 
 static int json_exporter(broker *b, uint32_t i, tandem_exporter_partition_info *parts, json_t **out)
 {
+    TANDEM_ASSERT(b != NULL && b->exporters != NULL);
+    TANDEM_ASSERT(parts != NULL && out != NULL && i < BROKER_EXPORTERS_MAX);
     tandem_exporter_info info;
     memset(&info, 0, sizeof(info));
     info.partition_count = b->slot_count;
@@ -330,6 +340,7 @@ static int json_exporter(broker *b, uint32_t i, tandem_exporter_partition_info *
 
 static void respond_json(tandem_http_request *req, unsigned status, json_t *v)
 {
+    TANDEM_ASSERT(req != NULL);
     char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
     if (text == NULL) {
         tandem_http_respond_problem(req, 503, "RESOURCE_EXHAUSTED", "out of memory");
@@ -342,6 +353,7 @@ static void respond_json(tandem_http_request *req, unsigned status, json_t *v)
 
 static bool exporters_present(broker *b, tandem_http_request *req)
 {
+    TANDEM_ASSERT(b != NULL && req != NULL);
     if (b->exporters == NULL) {
         tandem_http_respond_problem(req, 404, "NOT_FOUND", "this broker has no partitions");
         return false;
@@ -376,6 +388,7 @@ static void handle_list(tandem_http_request *req, void *ctx)
 
 static void respond_one(broker *b, tandem_http_request *req, const char *id)
 {
+    TANDEM_ASSERT(b != NULL && req != NULL && id != NULL);
     int i = tandem_exporters_find(b->exporters, id);
     TANDEM_ASSERT(i >= 0);
     tandem_exporter_partition_info *parts = calloc(b->slot_count, sizeof(*parts));
@@ -389,6 +402,7 @@ static void respond_one(broker *b, tandem_http_request *req, const char *id)
 
 static void respond_error(tandem_http_request *req, int rc, const tandem_diag *diag)
 {
+    TANDEM_ASSERT(req != NULL && rc != TANDEM_OK);
     unsigned status = rc == TANDEM_ENOENT ? 404 : 400;
     tandem_http_respond_problem(req, status, rc == TANDEM_ENOENT ? "NOT_FOUND" : "INVALID_ARGUMENT",
                                 tandem_diag_text(diag));
@@ -454,6 +468,7 @@ static void handle_enable(tandem_http_request *req, void *ctx)
 
 static void respond_paused(tandem_http_request *req, bool paused)
 {
+    TANDEM_ASSERT(req != NULL);
     const char *body = paused ? "{\"paused\":true}" : "{\"paused\":false}";
     tandem_http_respond(req, 200, "application/json", body, strlen(body));
 }

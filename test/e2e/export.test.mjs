@@ -159,8 +159,15 @@ test('disable, work, enable with initializeFrom after a store copy: identical st
     // The operator's store copy: exporting paused, so the copy and the
     // position initializeFrom takes agree.
     assert.deepEqual((await post(m, '/actuator/exporting/pause')).json, { paused: true });
-    await sleep(200);
-    const position = (await exporter(broker, 'sqlite')).partitions[0].position;
+    // an export already under way when the pause came finishes: wait until
+    // the position holds still
+    let position = -1;
+    for (let i = 0; i < 100; i++) {
+      await sleep(150);
+      const now = (await exporter(broker, 'sqlite')).partitions[0].position;
+      if (now === position) break;
+      position = now;
+    }
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${b}${suffix}`, { force: true });
     execFileSync('sqlite3', [a, `.backup '${b}'`]);
     const copied = execFileSync('sqlite3', [b, "select position from exporter_position where exporter_id = 'sqlite'"], { encoding: 'utf8' });
@@ -220,6 +227,10 @@ test('a failing store: processing goes on, then 503 RESOURCE_EXHAUSTED, then rec
     }
     assert.equal(e.state, 'failing', JSON.stringify(e));
     assert.ok(e.lastError && e.lastError.length > 0);
+    // The compaction bound stays at what the failing exporter acknowledged.
+    const [part] = await (await fetch(`${broker.managementAddress}/actuator/partitions`)).json();
+    assert.ok(part.compactableBelowIndex <= e.partitions[0].acknowledgedIndex + 1, JSON.stringify(part));
+    assert.ok(part.lastIndex - part.compactableBelowIndex >= 40, JSON.stringify(part));
     const metrics = await (await fetch(`${broker.managementAddress}/actuator/prometheus`)).text();
     assert.match(metrics, /tandem_exporter_lag_entries\{exporter="sqlite",partition="1"\} [1-9]/);
 
