@@ -73,8 +73,13 @@ management:
   port: ${ports.management}
 ${extraYaml}`);
   const log = [];
+  // TANDEM_* variables are configuration overrides for the broker; the
+  // harness's own TANDEM_BUILD is not one, so it is kept from the child.
+  const env = { ...process.env };
+  delete env.TANDEM_BUILD;
   const child = spawn(path.join(buildDir, 'tandem'), ['broker', '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   child.stdout.on('data', (d) => log.push(d.toString()));
   child.stderr.on('data', (d) => log.push(d.toString()));
