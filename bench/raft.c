@@ -200,6 +200,7 @@ static void open_replicas(const char *dir, uint32_t n)
         tandem_seeded_rand_init(&r->rand, id);
         tandem_raft_options o;
         tandem_raft_options_default(&o, id, &r->rand.base);
+        o.incarnation = id; /* as the configuration names it */
         o.batch_entries = 256;
         check(tandem_raft_new(&o, &r->raft, NULL), "raft");
         check(tandem_raft_load_hard_state(r->raft, 1, TANDEM_RAFT_NONE), "load");
