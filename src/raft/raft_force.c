@@ -220,8 +220,9 @@ static void on_prepared(tandem_raft *r, uint64_t from, uint8_t flags, uint64_t t
                         uint64_t log_term)
 {
     int slot = member_slot(&r->force_conf, from);
-    if (r->force_state != TANDEM_RAFT_FORCE_PREPARING || slot < 0 || r->force_seen[slot]) {
-        return;
+    if (r->force_state != TANDEM_RAFT_FORCE_PREPARING || slot < 0 || r->force_seen[slot] ||
+        term > TANDEM_RAFT_TERM_MAX || log_term > term) {
+        return; /* a survivor's last term never exceeds its term: a confused peer */
     }
     if (flags & TANDEM_RAFT_FLAG_REJECT) {
         r->force_state = TANDEM_RAFT_FORCE_REJECTED;
