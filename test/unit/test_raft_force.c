@@ -365,7 +365,65 @@ static void test_region_rule(void)
     cluster_free(&c);
 }
 
+/* The wire codec of version 2: the incarnation and the force messages. */
+static void test_force_messages_codec(void)
+{
+    cluster c;
+    cluster_init(&c, 2, two_regions);
+    tandem_buf cb = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_raft_config_encode(&c.conf, &cb));
+    tandem_raft_entry e = {0, TANDEM_JOURNAL_CONFIG, (uint32_t)cb.len, cb.data};
+    tandem_raft_message m = {.type = TANDEM_RAFT_MSG_FORCE_VOTE,
+                             .from = 1,
+                             .to = 2,
+                             .term = 9,
+                             .incarnation = 0xabcdef,
+                             .hint = 2,
+                             .index = 7,
+                             .log_term = 3,
+                             .n_entries = 1,
+                             .entries = &e};
+    tandem_buf b = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_raft_message_encode(&m, &b));
+    CHECK_EQ_U64(2, b.data[2]);
+    tandem_raft_message d;
+    tandem_diag diag;
+    CHECK_OK(tandem_raft_message_decode(b.data, b.len, &d, &c.st, &c.cap, &diag));
+    CHECK_EQ_U64(TANDEM_RAFT_MSG_FORCE_VOTE, d.type);
+    CHECK_EQ_U64(0xabcdef, d.incarnation);
+    CHECK_EQ_U64(2, d.hint);
+    CHECK_EQ_U64(1, d.n_entries);
+    CHECK(d.entries[0].size_bytes == cb.len && memcmp(d.entries[0].payload, cb.data, cb.len) == 0);
+    /* answers carry no entries */
+    m.type = TANDEM_RAFT_MSG_FORCE_RESP;
+    tandem_buf_reset(&b);
+    CHECK_OK(tandem_raft_message_encode(&m, &b));
+    CHECK_RC(TANDEM_ECORRUPT, tandem_raft_message_decode(b.data, b.len, &d, &c.st, &c.cap, &diag));
+    CHECK_CONTAINS(diag.message, "entries in a type 13");
+    /* a type past the last, and a version 1 frame, are refused */
+    b.data[3] = 17;
+    CHECK_RC(TANDEM_ECORRUPT, tandem_raft_message_decode(b.data, b.len, &d, &c.st, &c.cap, &diag));
+    CHECK_CONTAINS(diag.message, "unknown type 17");
+    b.data[2] = 1;
+    CHECK_RC(TANDEM_EFORMAT, tandem_raft_message_decode(b.data, b.len, &d, &c.st, &c.cap, &diag));
+    CHECK_CONTAINS(diag.message, "version 1 unsupported");
+    /* a force message whose entry is not a configuration is ignored */
+    m.type = TANDEM_RAFT_MSG_FORCE;
+    m.to = 2;
+    tandem_raft_entry bad = {0, TANDEM_JOURNAL_DATA, 3, (const uint8_t *)"abc"};
+    m.entries = &bad;
+    m.incarnation = 101;
+    settle(&c, 1);
+    CHECK(!tandem_raft_has_ready(c.r[2]));
+    CHECK_OK(tandem_raft_step(c.r[2], &m));
+    CHECK(!tandem_raft_has_ready(c.r[2]));
+    tandem_buf_free(&b);
+    tandem_buf_free(&cb);
+    cluster_free(&c);
+}
+
 static const tandem_test cases[] = {
+    {"force_messages_codec", test_force_messages_codec},
     {"force_refusals", test_force_refusals},
     {"force_completes", test_force_completes},
     {"force_race", test_force_race},
