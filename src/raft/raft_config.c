@@ -236,6 +236,13 @@ static int check_change(tandem_raft *r, const tandem_raft_config *next, tandem_d
     for (uint32_t i = 0; i < next->n_members; i++) {
         const tandem_raft_member *m = &next->members[i];
         const tandem_raft_member *old = tandem_raft_config_find(&r->conf, m->id);
+        if (old != NULL && old->incarnation != m->incarnation) {
+            /* the leader's knowledge of the old data directory (its match)
+             * must not be taken for the new one's */
+            return tandem_diag_set(diag, TANDEM_EINVAL,
+                                   "member %llu changes incarnation: remove it, then add it back",
+                                   (unsigned long long)m->id);
+        }
         if (m->role != TANDEM_RAFT_VOTER) {
             continue;
         }

@@ -195,6 +195,11 @@ static void test_force_completes(void)
     CHECK_EQ_U64(1, now->epoch);
     CHECK_EQ_U64(2, now->n_members);
     CHECK(tandem_raft_term(c.r[l]) > old_term);
+    /* a member's incarnation changes only by removal and addition */
+    tandem_raft_config swap = *tandem_raft_config_current(c.r[l]);
+    swap.members[0].incarnation = 555;
+    CHECK_RC(TANDEM_EINVAL, tandem_raft_change_config(c.r[l], &swap, &idx, &diag));
+    CHECK_CONTAINS(diag.message, "changes incarnation");
     /* it commits with region 0 alone now, and keeps what was committed */
     CHECK_OK(tandem_raft_propose(c.r[l], TANDEM_JOURNAL_DATA, "y", 1, &idx));
     settle(&c, 6);
