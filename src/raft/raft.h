@@ -24,7 +24,10 @@
  * flight per follower) and batching, commit by the Figure-8 rule, leadership
  * transfer, learners and one-at-a-time membership change through
  * configuration entries (TANDEM_JOURNAL_CONFIG), snapshots sent in chunks
- * with resumption and log compaction.
+ * with resumption and log compaction, fencing (only members of the
+ * configuration, with the incarnation it names, are heard), the region-aware
+ * commit rule (while voters span regions, a commit needs a durable ack from
+ * each), and forced reconfiguration (tandem_raft_force).
  *
  * Ownership: the core copies every payload it is given. Pointers in a
  * tandem_raft_update and from tandem_raft_entry_at point into the core and
@@ -245,8 +248,9 @@ int tandem_raft_load_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
                               const tandem_raft_config *conf);
 
 /* Events. Each returns 0 or an error; none may be called between ready and
- * advance. step ignores messages not addressed to this replica or from
- * replicas of another epoch. */
+ * advance. step ignores messages not addressed to this replica and,
+ * whatever their term, messages from senders that are not members (id and
+ * incarnation) of the configuration in force (fencing). */
 int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m);
 void tandem_raft_tick(tandem_raft *r);
 /* The log is durable up to `index`, whose entry has `term` (a report for an
