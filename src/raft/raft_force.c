@@ -210,6 +210,9 @@ static void send_phase(tandem_raft *r)
 
 static void enter(tandem_raft *r, uint8_t state)
 {
+    if (state == TANDEM_RAFT_FORCE_PREPARING) {
+        r->force_base = TANDEM_RAFT_NONE; /* chosen anew: no FORCE_WON before */
+    }
     r->force_state = state;
     r->force_elapsed = 0;
     memset(r->force_seen, 0, sizeof(r->force_seen));
