@@ -66,6 +66,7 @@ static bool same_members(const tandem_raft_config *a, const tandem_raft_config *
 
 static int member_slot(const tandem_raft_config *c, uint64_t id)
 {
+    TANDEM_ASSERT(c->n_members <= TANDEM_RAFT_MEMBERS_MAX);
     for (uint32_t i = 0; i < c->n_members; i++) {
         if (c->members[i].id == id) {
             return (int)i;
@@ -102,6 +103,7 @@ static uint8_t freeze(tandem_raft *r, const tandem_raft_config *s)
 static bool log_covers(const tandem_raft *r, uint64_t index, uint64_t log_term)
 {
     uint64_t lt = raft_last_term(r);
+    TANDEM_ASSERT(lt <= r->term);
     return lt > log_term || (lt == log_term && raft_last_index(r) >= index);
 }
 
@@ -110,6 +112,7 @@ static bool log_covers(const tandem_raft *r, uint64_t index, uint64_t log_term)
 static uint8_t force_vote(tandem_raft *r, const tandem_raft_config *s, uint64_t term, uint64_t base,
                           uint64_t index, uint64_t log_term)
 {
+    TANDEM_ASSERT(tandem_raft_config_find(s, base) != NULL);
     uint8_t f = freeze(r, s);
     if (f != 0) {
         return f;
@@ -154,10 +157,14 @@ static void force_lead(tandem_raft *r, const tandem_raft_config *s, uint64_t ter
     r->frozen = false;
     r->role = TANDEM_RAFT_CANDIDATE;
     raft_become_leader(r);
+    TANDEM_ASSERT(r->term == term);
 }
 
 static void send_to(tandem_raft *r, uint8_t type, uint64_t to)
 {
+    TANDEM_ASSERT(r->force_bytes.len > 0 && r->force_entry.payload == r->force_bytes.data);
+    TANDEM_ASSERT(type == TANDEM_RAFT_MSG_FORCE || type == TANDEM_RAFT_MSG_FORCE_VOTE ||
+                  type == TANDEM_RAFT_MSG_FORCE_WON);
     raft_msg m = {0};
     m.type = type;
     m.to = to;
@@ -182,6 +189,7 @@ static void on_voted(tandem_raft *r, uint64_t from, uint8_t flags, uint64_t term
  * initiator answers itself at once. */
 static void send_phase(tandem_raft *r)
 {
+    TANDEM_ASSERT(r->force_conf.n_members > 0);
     for (uint32_t i = 0; i < r->force_conf.n_members && force_active(r); i++) {
         uint64_t id = r->force_conf.members[i].id;
         if (r->force_state == TANDEM_RAFT_FORCE_LEADING) {
@@ -210,6 +218,7 @@ static void send_phase(tandem_raft *r)
 
 static void enter(tandem_raft *r, uint8_t state)
 {
+    TANDEM_ASSERT(state >= TANDEM_RAFT_FORCE_PREPARING && state <= TANDEM_RAFT_FORCE_LEADING);
     if (state == TANDEM_RAFT_FORCE_PREPARING) {
         r->force_base = TANDEM_RAFT_NONE; /* chosen anew: no FORCE_WON before */
     }
@@ -301,6 +310,7 @@ static void on_voted(tandem_raft *r, uint64_t from, uint8_t flags, uint64_t term
 /* The forced configuration a FORCE* message carries, or false. */
 static bool forced_config(const tandem_raft_message *m, tandem_raft_config *s)
 {
+    TANDEM_ASSERT(m->n_entries == 0 || m->entries != NULL);
     if (m->n_entries != 1 || m->entries[0].kind != TANDEM_JOURNAL_CONFIG ||
         tandem_raft_config_decode(m->entries[0].payload, m->entries[0].size_bytes, s, NULL) != 0) {
         return false;
@@ -315,6 +325,7 @@ static bool forced_config(const tandem_raft_message *m, tandem_raft_config *s)
 
 static void answer(tandem_raft *r, const tandem_raft_message *m, uint8_t type, uint8_t flags)
 {
+    TANDEM_ASSERT(type == TANDEM_RAFT_MSG_FORCE_RESP || type == TANDEM_RAFT_MSG_FORCE_VOTE_RESP);
     raft_msg resp = {0};
     resp.type = type;
     resp.to = m->from;
@@ -432,6 +443,7 @@ static int check_survivors(const tandem_raft *r, const tandem_raft_config *survi
         }
         m->role = TANDEM_RAFT_VOTER;
     }
+    TANDEM_ASSERT(t->n_members == survivors->n_members && t->epoch > r->conf.epoch);
     if (tandem_raft_config_find(t, r->opts.id) == NULL) {
         return tandem_diag_set(diag, TANDEM_EINVAL,
                                "replica %llu is not among the survivors it was asked to force",
