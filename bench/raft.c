@@ -217,6 +217,7 @@ static void open_replica(const char *dir, uint32_t id, const tandem_buf *cb,
     tandem_seeded_rand_init(rand, id);
     tandem_raft_options o;
     tandem_raft_options_default(&o, id, &rand->base);
+    o.incarnation = id; /* as the configuration names it */
     o.batch_entries = 256;
     check(tandem_raft_new(&o, raft, NULL), "raft");
     check(tandem_raft_load_hard_state(*raft, 1, TANDEM_RAFT_NONE), "load");

@@ -83,6 +83,7 @@ void tandem_raft_free(tandem_raft *r)
     raft_log_free(r);
     free(r->chunk);
     tandem_buf_free(&r->snap_conf_bytes);
+    tandem_buf_free(&r->force_bytes);
     free(r->progress);
     free(r->out);
     free(r);
@@ -113,7 +114,7 @@ void raft_reset_election_timeout(tandem_raft *r)
 void raft_send(tandem_raft *r, const raft_msg *m)
 {
     TANDEM_ASSERT(m->to != r->opts.id);
-    TANDEM_ASSERT(m->type >= TANDEM_RAFT_MSG_APPEND && m->type <= TANDEM_RAFT_MSG_SNAPSHOT_RESP);
+    TANDEM_ASSERT(m->type >= TANDEM_RAFT_MSG_APPEND && m->type <= TANDEM_RAFT_MSG_FORCE_WON);
     if (r->out_len == r->out_cap) {
         size_t cap = r->out_cap ? r->out_cap * 2 : 32;
         if (r->out_len >= TANDEM_RAFT_OUTBOX_MESSAGES_MAX) {
@@ -132,6 +133,7 @@ void raft_send(tandem_raft *r, const raft_msg *m)
     *slot = *m;
     slot->from = r->opts.id;
     slot->epoch = r->conf.epoch;
+    slot->incarnation = r->opts.incarnation;
 }
 
 int tandem_raft_load_hard_state(tandem_raft *r, uint64_t term, uint64_t voted_for)
@@ -236,6 +238,31 @@ static void step_lower_term(tandem_raft *r, const tandem_raft_message *m)
     }
 }
 
+/*
+ * Fencing: only members of the configuration in force, with the incarnation
+ * it names, are heard, whatever term they carry (plain Raft would follow a
+ * higher term from anyone). This keeps replicas forced out of the
+ * configuration, and a replica that returns with the data of an older
+ * incarnation, from voting, acknowledging or disturbing the leader. A
+ * replica without a configuration (a new member) hears everyone: it has no
+ * vote, and the leader it follows is checked by the others. While frozen for
+ * a forced reconfiguration, only the survivors are heard.
+ */
+static bool sender_admitted(const tandem_raft *r, const tandem_raft_message *m)
+{
+    if (r->opts.bugs & TANDEM_RAFT_BUG_NO_FENCING) {
+        return true;
+    }
+    if (r->frozen && tandem_raft_config_find(&r->frozen_conf, m->from) == NULL) {
+        return false;
+    }
+    if (r->conf.n_members == 0) {
+        return true;
+    }
+    const tandem_raft_member *s = tandem_raft_config_find(&r->conf, m->from);
+    return s != NULL && s->incarnation == m->incarnation;
+}
+
 int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m)
 {
     TANDEM_ASSERT(r != NULL && m != NULL);
@@ -243,10 +270,15 @@ int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m)
     if (r->error != 0) {
         return r->error;
     }
-    if (m->to != r->opts.id || m->from == r->opts.id || m->epoch != r->conf.epoch ||
-        m->term > TANDEM_RAFT_TERM_MAX || m->type < TANDEM_RAFT_MSG_APPEND ||
-        m->type > TANDEM_RAFT_MSG_SNAPSHOT_RESP) {
+    if (m->to != r->opts.id || m->from == r->opts.id || m->term > TANDEM_RAFT_TERM_MAX ||
+        m->type < TANDEM_RAFT_MSG_APPEND || m->type > TANDEM_RAFT_MSG_FORCE_WON ||
+        !sender_admitted(r, m)) {
         return TANDEM_OK;
+    }
+    if (m->type >= TANDEM_RAFT_MSG_FORCE) {
+        raft_force_step(r, m); /* outside the term rules: the force sets terms itself */
+        raft_force_settle(r);
+        return r->error;
     }
     if (m->term > r->term) {
         if (!step_higher_term(r, m)) {
@@ -293,6 +325,7 @@ int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m)
     default:
         TANDEM_UNREACHABLE();
     }
+    raft_force_settle(r);
     return r->error;
 }
 
@@ -355,12 +388,14 @@ void tandem_raft_tick(tandem_raft *r)
 {
     TANDEM_ASSERT(r != NULL);
     TANDEM_ASSERT(r->loaded && !r->in_ready);
+    raft_force_tick(r);
     if (r->role == TANDEM_RAFT_LEADER) {
         tick_leader(r);
         return;
     }
     r->election_elapsed++;
-    if (r->election_elapsed >= r->election_timeout && raft_may_campaign(r)) {
+    /* a frozen replica waits for the forced configuration's leader */
+    if (r->election_elapsed >= r->election_timeout && !r->frozen && raft_may_campaign(r)) {
         raft_campaign(r, true, false);
     }
 }

@@ -24,7 +24,10 @@
  * flight per follower) and batching, commit by the Figure-8 rule, leadership
  * transfer, learners and one-at-a-time membership change through
  * configuration entries (TANDEM_JOURNAL_CONFIG), snapshots sent in chunks
- * with resumption and log compaction.
+ * with resumption and log compaction, fencing (only members of the
+ * configuration, with the incarnation it names, are heard), the region-aware
+ * commit rule (while voters span regions, a commit needs a durable ack from
+ * each), and forced reconfiguration (tandem_raft_force).
  *
  * Ownership: the core copies every payload it is given. Pointers in a
  * tandem_raft_update and from tandem_raft_entry_at point into the core and
@@ -109,12 +112,19 @@ enum tandem_raft_msg_type {
     TANDEM_RAFT_MSG_TIMEOUT_NOW = 9,
     TANDEM_RAFT_MSG_SNAPSHOT = 10,
     TANDEM_RAFT_MSG_SNAPSHOT_RESP = 11,
+    /* forced reconfiguration (raft_force.c; docs/RAFT.md "Forced reconfiguration") */
+    TANDEM_RAFT_MSG_FORCE = 12,      /* initiator -> survivor: freeze for this member set */
+    TANDEM_RAFT_MSG_FORCE_RESP = 13, /* survivor -> initiator: frozen, with its log */
+    TANDEM_RAFT_MSG_FORCE_VOTE = 14, /* initiator -> survivor: vote for the base in a new term */
+    TANDEM_RAFT_MSG_FORCE_VOTE_RESP = 15, /* survivor -> initiator: vote persisted (or refused) */
+    TANDEM_RAFT_MSG_FORCE_WON = 16,       /* initiator -> base: every survivor voted; lead */
 };
 
 /* Message flags. */
 #define TANDEM_RAFT_FLAG_REJECT   0x01u /* responses: refused */
 #define TANDEM_RAFT_FLAG_TRANSFER 0x02u /* VOTE: campaign of a leadership transfer */
 #define TANDEM_RAFT_FLAG_LAST     0x04u /* SNAPSHOT: the chunk ends the snapshot */
+#define TANDEM_RAFT_FLAG_DONE     0x08u /* FORCE_RESP, FORCE_VOTE_RESP: the set is in force already */
 
 /* Largest snapshot chunk a message carries. */
 #define TANDEM_RAFT_CHUNK_SIZE_BYTES_MAX ((uint32_t)1 << 20)
@@ -135,6 +145,17 @@ enum tandem_raft_msg_type {
  *                   offset of chunk; entries[0] = the snapshot's configuration
  *                   (a CONFIG entry); LAST flag on the final chunk
  *   SNAPSHOT_RESP   index = snapshot index; hint = next byte offset wanted
+ *   FORCE           entries[0] = the forced configuration (a CONFIG entry)
+ *   FORCE_RESP      term = the survivor's term; index/log_term = its last entry;
+ *                   REJECT: frozen for another set; DONE: the set is in force
+ *   FORCE_VOTE      term = the new term; hint = the base; index/log_term = the
+ *                   base's last entry; entries[0] = the forced configuration
+ *   FORCE_VOTE_RESP term = the new term; REJECT when refused
+ *   FORCE_WON       as FORCE_VOTE, sent to the base only
+ *
+ * Every message carries the sender's configuration epoch and the incarnation
+ * id of its data directory; a replica drops messages from senders that are
+ * not members (id and incarnation) of its configuration (fencing).
  *
  * SNAPSHOT messages in an update carry no chunk: the host fills `chunk`,
  * `chunk_size_bytes` and the LAST flag from its snapshot `index` at offset
@@ -146,7 +167,8 @@ typedef struct tandem_raft_message {
     uint64_t from;
     uint64_t to;
     uint64_t term;
-    uint64_t epoch; /* sender's configuration epoch */
+    uint64_t epoch;       /* sender's configuration epoch */
+    uint64_t incarnation; /* sender's data directory incarnation */
     uint64_t index;
     uint64_t log_term;
     uint64_t commit;
@@ -158,7 +180,7 @@ typedef struct tandem_raft_message {
 } tandem_raft_message;
 
 /* Wire codec: a versioned, checksummed frame. encode appends to b. */
-#define TANDEM_RAFT_MSG_VERSION 1
+#define TANDEM_RAFT_MSG_VERSION 2
 int tandem_raft_message_encode(const tandem_raft_message *m, tandem_buf *b);
 /*
  * Decodes one frame of exactly `size` bytes. On success *m refers into
@@ -178,9 +200,13 @@ int tandem_raft_message_decode(const uint8_t *data, size_t size, tandem_raft_mes
 #define TANDEM_RAFT_BUG_VOTE_NOT_PERSISTED    0x02u /* granting a vote does not persist it */
 #define TANDEM_RAFT_BUG_NO_FIGURE8            0x04u /* commit entries of older terms by count */
 #define TANDEM_RAFT_BUG_COMMIT_WITHOUT_QUORUM 0x08u /* commit what any one replica has */
+#define TANDEM_RAFT_BUG_NO_FENCING            0x10u /* accept messages from non-members */
+#define TANDEM_RAFT_BUG_FORCE_SAME_TERM       0x20u /* forced configuration in the current term */
+#define TANDEM_RAFT_BUG_NO_REGION_RULE        0x40u /* commit with acks from one region */
 
 typedef struct tandem_raft_options {
     uint64_t id;              /* this replica */
+    uint64_t incarnation;     /* its data directory's incarnation id (0 when there is none) */
     uint32_t election_ticks;  /* base election timeout (randomised in [t, 2t)) */
     uint32_t heartbeat_ticks; /* < election_ticks */
     uint32_t window_messages; /* AppendEntries in flight per follower, 1..WINDOW_MAX */
@@ -222,8 +248,9 @@ int tandem_raft_load_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
                               const tandem_raft_config *conf);
 
 /* Events. Each returns 0 or an error; none may be called between ready and
- * advance. step ignores messages not addressed to this replica or from
- * replicas of another epoch. */
+ * advance. step ignores messages not addressed to this replica and,
+ * whatever their term, messages from senders that are not members (id and
+ * incarnation) of the configuration in force (fencing). */
 int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m);
 void tandem_raft_tick(tandem_raft *r);
 /* The log is durable up to `index`, whose entry has `term` (a report for an
@@ -243,6 +270,35 @@ int tandem_raft_propose(tandem_raft *r, uint8_t kind, const void *payload, size_
  */
 int tandem_raft_change_config(tandem_raft *r, const tandem_raft_config *next, uint64_t *index_out,
                               tandem_diag *diag);
+/*
+ * Forced reconfiguration (docs/RAFT.md has the protocol and its safety
+ * argument): when no quorum is left, the operator names the survivors on one
+ * of them. `survivors` lists them (ids, incarnations, regions, priorities as
+ * in the configuration in force; every one becomes a voter; its epoch is
+ * ignored: the new configuration gets the current epoch + 1). The replica
+ * then drives the change by messages: every survivor must freeze and answer,
+ * the survivor with the most complete log becomes the base, every survivor
+ * votes for it in a new term, and the base leads that term with the forced
+ * configuration as its first entry. Progress is read with
+ * tandem_raft_force_state. Returns TANDEM_EINVAL (diag says why) for a set
+ * that does not contain this replica or names a non-member, TANDEM_ESTATE
+ * while a force to another set is in progress here or froze this replica.
+ * Repeating the call with the same set is harmless, and a set already in
+ * force is reported done at once.
+ */
+int tandem_raft_force(tandem_raft *r, const tandem_raft_config *survivors, tandem_diag *diag);
+
+enum tandem_raft_force_state {
+    TANDEM_RAFT_FORCE_NONE = 0,      /* no force asked on this replica (or it restarted) */
+    TANDEM_RAFT_FORCE_PREPARING = 1, /* freezing the survivors and collecting their logs */
+    TANDEM_RAFT_FORCE_VOTING = 2,    /* collecting the survivors' votes for the base */
+    TANDEM_RAFT_FORCE_LEADING = 3,   /* the base was told to lead; waiting for its configuration */
+    TANDEM_RAFT_FORCE_DONE = 4,      /* the forced configuration is in this replica's log */
+    TANDEM_RAFT_FORCE_REJECTED = 5,  /* a survivor is frozen for, or in, another set */
+    TANDEM_RAFT_FORCE_TIMED_OUT = 6, /* a survivor did not answer in time; repeat the request */
+};
+uint8_t tandem_raft_force_state(const tandem_raft *r);
+
 /* Hands leadership to a voter: the leader stops taking proposals, brings the
  * target up to date, and tells it to campaign at once. Aborted after an
  * election timeout. TANDEM_ESTATE when not leader, TANDEM_EINVAL for a

@@ -135,11 +135,20 @@ bool raft_is_voter(const tandem_raft *r, uint64_t id)
  * entry that demotes or removes it: without it, a cluster whose only
  * up-to-date replicas hold such entries could never elect a leader again.
  * It is safe because a candidate counts votes by its latest configuration
- * alone, its own vote only if it is a voter there.
+ * alone, its own vote only if it is a voter there. Membership is by id and
+ * incarnation.
  */
+/* This replica, with its incarnation, is a voter of c: a replica whose data
+ * directory was wiped and re-added is not the voter its id was before. */
+static bool self_votes_in(const tandem_raft *r, const tandem_raft_config *c)
+{
+    const tandem_raft_member *m = tandem_raft_config_find(c, r->opts.id);
+    return m != NULL && m->role == TANDEM_RAFT_VOTER && m->incarnation == r->opts.incarnation;
+}
+
 bool raft_may_campaign(const tandem_raft *r)
 {
-    if (raft_is_voter(r, r->opts.id)) {
+    if (self_votes_in(r, &r->conf)) {
         return true;
     }
     if (r->conf_index <= r->commit) {
@@ -149,9 +158,8 @@ bool raft_may_campaign(const tandem_raft *r)
     if (raft_conf_at(r, r->commit, &committed) != 0) {
         return false;
     }
-    const tandem_raft_member *m = tandem_raft_config_find(&committed, r->opts.id);
     TANDEM_ASSERT(committed.n_members <= TANDEM_RAFT_MEMBERS_MAX);
-    return m != NULL && m->role == TANDEM_RAFT_VOTER;
+    return self_votes_in(r, &committed);
 }
 
 uint32_t raft_voter_count(const tandem_raft *r)
@@ -228,6 +236,13 @@ static int check_change(tandem_raft *r, const tandem_raft_config *next, tandem_d
     for (uint32_t i = 0; i < next->n_members; i++) {
         const tandem_raft_member *m = &next->members[i];
         const tandem_raft_member *old = tandem_raft_config_find(&r->conf, m->id);
+        if (old != NULL && old->incarnation != m->incarnation) {
+            /* the leader's knowledge of the old data directory (its match)
+             * must not be taken for the new one's */
+            return tandem_diag_set(diag, TANDEM_EINVAL,
+                                   "member %llu changes incarnation: remove it, then add it back",
+                                   (unsigned long long)m->id);
+        }
         if (m->role != TANDEM_RAFT_VOTER) {
             continue;
         }

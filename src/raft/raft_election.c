@@ -115,7 +115,7 @@ void raft_campaign(tandem_raft *r, bool pre, bool transfer)
     raft_reset_election_timeout(r);
     memset(r->votes, 0, sizeof(r->votes));
     int self = raft_conf_slot(r, r->opts.id);
-    if (self >= 0) {
+    if (self >= 0 && r->conf.members[self].incarnation == r->opts.incarnation) {
         r->votes[self] = 1; /* counted only if a voter */
     }
     for (uint32_t i = 0; i < r->conf.n_members; i++) {
@@ -139,7 +139,8 @@ void raft_campaign(tandem_raft *r, bool pre, bool transfer)
 void raft_recv_vote(tandem_raft *r, const tandem_raft_message *m)
 {
     bool pre = m->type == TANDEM_RAFT_MSG_PREVOTE;
-    bool up_to_date = raft_log_up_to_date(r, m->index, m->log_term);
+    /* a replica without a configuration has received nothing: it has no vote */
+    bool up_to_date = r->conf.n_members > 0 && raft_log_up_to_date(r, m->index, m->log_term);
     bool grant;
     if (pre) {
         /* would we vote for it in its next term? */
@@ -193,8 +194,8 @@ void raft_recv_vote_resp(tandem_raft *r, const tandem_raft_message *m)
 void raft_recv_timeout_now(tandem_raft *r, const tandem_raft_message *m)
 {
     TANDEM_ASSERT(m->term == r->term);
-    if (r->role == TANDEM_RAFT_LEADER || !raft_may_campaign(r)) {
-        return;
+    if (r->role == TANDEM_RAFT_LEADER || r->frozen || !raft_may_campaign(r)) {
+        return; /* a frozen replica waits for the forced configuration's leader */
     }
     raft_campaign(r, false, true);
 }

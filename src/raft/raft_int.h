@@ -3,7 +3,8 @@
  * raft.c (life cycle, tick, ready), raft_log.c (the in-memory log),
  * raft_election.c (pre-vote, vote, role changes, transfer),
  * raft_replication.c (AppendEntries, heartbeats, commit), raft_config.c
- * (configuration codec and changes), raft_message.c (wire codec).
+ * (configuration codec and changes), raft_message.c (wire codec),
+ * raft_force.c (forced reconfiguration).
  */
 #ifndef TANDEM_RAFT_RAFT_INT_H
 #define TANDEM_RAFT_RAFT_INT_H
@@ -104,6 +105,25 @@ struct tandem_raft {
     size_t out_cap;
     uint64_t dropped_messages; /* outbox overflow */
 
+    /* forced reconfiguration as its initiator (raft_force.c) */
+    uint8_t force_state;                             /* enum tandem_raft_force_state */
+    tandem_raft_config force_conf;                   /* the target, epoch set */
+    tandem_buf force_bytes;                          /* force_conf encoded */
+    tandem_raft_entry force_entry;                   /* points at force_bytes, for messages */
+    uint8_t force_seen[TANDEM_RAFT_MEMBERS_MAX];     /* per member: answered this phase */
+    uint64_t force_term_of[TANDEM_RAFT_MEMBERS_MAX]; /* PREPARING: each survivor's term */
+    uint64_t force_index_of[TANDEM_RAFT_MEMBERS_MAX];
+    uint64_t force_log_term_of[TANDEM_RAFT_MEMBERS_MAX];
+    uint64_t force_new_term; /* VOTING, LEADING: the term the base leads */
+    uint64_t force_base;
+    uint64_t force_base_index; /* the base's last entry, as it reported it */
+    uint64_t force_base_log_term;
+    uint32_t force_elapsed; /* ticks in the current phase */
+    /* forced reconfiguration as a survivor: frozen for frozen_conf */
+    bool frozen;
+    tandem_raft_config frozen_conf;
+    uint32_t frozen_elapsed;
+
     uint64_t reported_commit;
     uint8_t reported_role;
     uint64_t reported_leader;
@@ -129,6 +149,11 @@ uint32_t raft_voter_count(const tandem_raft *r);
 int raft_progress_rebuild(tandem_raft *r);
 int raft_conf_at(const tandem_raft *r, uint64_t index, tandem_raft_config *out);
 bool raft_may_campaign(const tandem_raft *r);
+
+/* raft_force.c */
+void raft_force_step(tandem_raft *r, const tandem_raft_message *m);
+void raft_force_tick(tandem_raft *r);
+void raft_force_settle(tandem_raft *r);
 
 /* raft.c */
 void raft_send(tandem_raft *r, const raft_msg *m);

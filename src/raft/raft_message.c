@@ -2,7 +2,9 @@
  * raft_message.c — the wire codec of Raft messages (docs/RAFT.md, "Message
  * frame"): a 12-byte header (magic, version, type, body length, CRC32C of the
  * body) and a body of fixed fields, the entries (APPEND, SNAPSHOT) and the
- * snapshot chunk (SNAPSHOT).
+ * snapshot chunk (SNAPSHOT). Version 2 added the sender's incarnation and
+ * the forced-reconfiguration messages (FORCE, FORCE_VOTE and FORCE_WON carry
+ * the forced configuration as their one entry).
  * Decoding checks the checksum before it trusts a length, bounds every count
  * by the bytes present, and never reads past the frame.
  */
@@ -16,11 +18,11 @@
 
 #define MSG_MAGIC              0x5254u /* "TR" little-endian */
 #define MSG_HEADER_BYTES       12
-#define MSG_FIXED_BODY_BYTES   69
+#define MSG_FIXED_BODY_BYTES   77
 #define MSG_ENTRY_HEADER_BYTES 13
 #define MSG_ENTRIES_MAX        65536u
 
-_Static_assert(MSG_FIXED_BODY_BYTES == 1 + 8 * 8 + 4, "fixed body layout");
+_Static_assert(MSG_FIXED_BODY_BYTES == 1 + 9 * 8 + 4, "fixed body layout");
 _Static_assert(MSG_ENTRY_HEADER_BYTES == 8 + 1 + 4, "entry header layout");
 
 int tandem_raft_message_encode(const tandem_raft_message *m, tandem_buf *b)
@@ -35,9 +37,9 @@ int tandem_raft_message_encode(const tandem_raft_message *m, tandem_buf *b)
     uint8_t *header = NULL;
     int rc = tandem_buf_put_zeros(b, MSG_HEADER_BYTES, &header);
     rc = rc ? rc : tandem_buf_put_u8(b, m->flags);
-    const uint64_t fixed[8] = {m->from,  m->to,       m->term,   m->epoch,
+    const uint64_t fixed[9] = {m->from,  m->to,       m->term,   m->epoch, m->incarnation,
                                m->index, m->log_term, m->commit, m->hint};
-    for (int i = 0; i < 8 && rc == 0; i++) {
+    for (int i = 0; i < 9 && rc == 0; i++) {
         rc = tandem_buf_put_u64(b, fixed[i]);
     }
     rc = rc ? rc : tandem_buf_put_u32(b, m->n_entries);
@@ -93,7 +95,9 @@ static int decode_entries(tandem_reader *rd, tandem_raft_message *m, tandem_raft
     if (m->n_entries == 0) {
         return TANDEM_OK;
     }
-    if (m->type != TANDEM_RAFT_MSG_APPEND && m->type != TANDEM_RAFT_MSG_SNAPSHOT) {
+    if (m->type != TANDEM_RAFT_MSG_APPEND && m->type != TANDEM_RAFT_MSG_SNAPSHOT &&
+        m->type != TANDEM_RAFT_MSG_FORCE && m->type != TANDEM_RAFT_MSG_FORCE_VOTE &&
+        m->type != TANDEM_RAFT_MSG_FORCE_WON) {
         return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft message: entries in a type %u",
                                m->type);
     }
@@ -152,15 +156,15 @@ int tandem_raft_message_decode(const uint8_t *data, size_t size, tandem_raft_mes
         return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft message: checksum mismatch");
     }
     m->type = data[3];
-    if (m->type < TANDEM_RAFT_MSG_APPEND || m->type > TANDEM_RAFT_MSG_SNAPSHOT_RESP) {
+    if (m->type < TANDEM_RAFT_MSG_APPEND || m->type > TANDEM_RAFT_MSG_FORCE_WON) {
         return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft message: unknown type %u", m->type);
     }
     tandem_reader rd;
     tandem_reader_init(&rd, data + MSG_HEADER_BYTES, body);
     m->flags = tandem_read_u8(&rd);
-    uint64_t *fixed[8] = {&m->from,  &m->to,       &m->term,   &m->epoch,
+    uint64_t *fixed[9] = {&m->from,  &m->to,       &m->term,   &m->epoch, &m->incarnation,
                           &m->index, &m->log_term, &m->commit, &m->hint};
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 9; i++) {
         *fixed[i] = tandem_read_u64(&rd);
     }
     m->n_entries = tandem_read_u32(&rd);

@@ -298,6 +298,44 @@ static int cmp_desc(const void *a, const void *b)
     return x < y ? 1 : (x > y ? -1 : 0);
 }
 
+/*
+ * Region rule (DESIGN §3): while voters exist in more than one region, an
+ * index commits only when a voter of every such region holds it durably, on
+ * top of the majority. It is stricter than a majority, so it is safe; it
+ * keeps every commit in both regions (RPO 0 when a region is lost), and so
+ * makes the survivors of a lost region hold every committed entry, which
+ * the forced reconfiguration relies on. Returns the highest such index.
+ */
+static uint64_t region_limit(const tandem_raft *r, const uint64_t *match_of_slot)
+{
+    uint8_t regions[TANDEM_RAFT_MEMBERS_MAX];
+    uint64_t best[TANDEM_RAFT_MEMBERS_MAX];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->conf.n_members; i++) {
+        const tandem_raft_member *mem = &r->conf.members[i];
+        if (mem->role != TANDEM_RAFT_VOTER) {
+            continue;
+        }
+        uint32_t k = 0;
+        while (k < n && regions[k] != mem->region) {
+            k++;
+        }
+        if (k == n) {
+            regions[n] = mem->region;
+            best[n++] = 0;
+        }
+        if (match_of_slot[i] > best[k]) {
+            best[k] = match_of_slot[i];
+        }
+    }
+    TANDEM_ASSERT(n <= TANDEM_RAFT_MEMBERS_MAX);
+    uint64_t limit = UINT64_MAX;
+    for (uint32_t k = 0; k < n; k++) {
+        limit = best[k] < limit ? best[k] : limit;
+    }
+    return limit;
+}
+
 /* Figure-8 rule: a leader commits by counting replicas only entries of its
  * own term; earlier entries commit with them. The leader counts itself only
  * for what it has persisted. */
@@ -305,19 +343,24 @@ void raft_maybe_commit(tandem_raft *r)
 {
     TANDEM_ASSERT(r->role == TANDEM_RAFT_LEADER);
     uint64_t matches[TANDEM_RAFT_MEMBERS_MAX];
+    uint64_t match_of_slot[TANDEM_RAFT_MEMBERS_MAX];
     uint32_t n = 0;
     for (uint32_t i = 0; i < r->conf.n_members; i++) {
         const tandem_raft_member *mem = &r->conf.members[i];
-        if (mem->role != TANDEM_RAFT_VOTER) {
-            continue;
+        match_of_slot[i] = mem->id == r->opts.id ? r->persisted : r->progress[i].match;
+        if (mem->role == TANDEM_RAFT_VOTER) {
+            matches[n++] = match_of_slot[i];
         }
-        matches[n++] = mem->id == r->opts.id ? r->persisted : r->progress[i].match;
     }
     if (n == 0) {
         return;
     }
     qsort(matches, n, sizeof(matches[0]), cmp_desc);
     uint64_t candidate = matches[n / 2];
+    if (!(r->opts.bugs & TANDEM_RAFT_BUG_NO_REGION_RULE)) {
+        uint64_t limit = region_limit(r, match_of_slot);
+        candidate = limit < candidate ? limit : candidate;
+    }
     if (r->opts.bugs & TANDEM_RAFT_BUG_COMMIT_WITHOUT_QUORUM) {
         candidate = matches[0] > raft_last_index(r) ? raft_last_index(r) : matches[0];
         if (r->persisted > candidate) {

@@ -90,6 +90,7 @@ static void one_chunk(tandem_raft *r, const uint8_t *p, size_t len, tandem_raft_
     require(re->len == copy->len && memcmp(re->data, copy->data, re->len) == 0);
     m.to = 1;
     m.epoch = 0;
+    m.incarnation = 0; /* every member's: fencing would drop the rest */
     (void)tandem_raft_step(r, &m);
     tandem_raft_tick(r);
     drain(r);

@@ -15,6 +15,13 @@
  * replicas (every 50 ms and at the end). At the end the network heals, every
  * replica restarts, and a last proposal must commit (liveness).
  *
+ * Fencing, checked at every delivery: a message from a sender that is not a
+ * member (id and incarnation) of the receiver's configuration changes
+ * nothing on the receiver; a replica outside the latest committed
+ * configuration is never elected. With two regions, every commit is checked
+ * against the acknowledgements the simulator delivered (majority and each
+ * region).
+ *
  * Messages go through the real wire codec (encode at send, decode at
  * delivery). A replica that loses power also loses each message it sent
  * that is still in flight with probability 1/2 (unsent socket buffers). The first violation stops
@@ -47,6 +54,18 @@ enum sim_fault {
     SIM_CHUNK,       /* a snapshot chunk was sent */
     SIM_INSTALL,     /* a follower installed a snapshot it received */
     SIM_SLOW_FSYNC,  /* an fsync took 50..200 ms */
+    /* region scenarios (region_script) */
+    SIM_REGION_LOST,     /* a region was lost (its replicas crashed, or cut off one way) */
+    SIM_FORCE,           /* a forced reconfiguration was asked of a survivor */
+    SIM_FORCE_REFUSED,   /* ... and refused or rejected (another set is being forced) */
+    SIM_FORCE_DONE,      /* the forced configuration committed */
+    SIM_CRASH_PREPARING, /* a force initiator crashed while freezing the survivors */
+    SIM_CRASH_VOTING,    /* ... while collecting votes for the base */
+    SIM_CRASH_LEADING,   /* ... after telling the base to lead */
+    SIM_FENCED,          /* a message from a fenced replica reached a member */
+    SIM_READD,           /* a wiped replica was added back as a learner (new incarnation) */
+    SIM_PROMOTE,         /* a re-added learner was promoted to voter */
+    SIM_OLD_DISK,        /* a re-added voter restarted on the disk of its old incarnation */
     SIM_FAULT_COUNT
 };
 
@@ -79,7 +98,29 @@ typedef struct sim_options {
     uint32_t batch_entries;        /* core option: entries per AppendEntries */
     uint32_t window_messages;      /* core option: AppendEntries in flight per follower */
     uint32_t bugs;                 /* TANDEM_RAFT_BUG_* planted in every replica */
+    /* regions: 1 puts every replica in region 0; 2 puts replica i in region
+     * (i - 1) % 2 and checks, at every commit, that the leader holds durable
+     * acknowledgements (counted by the simulator from the messages it
+     * delivered) from a majority and from each region with voters */
+    uint32_t regions;
+    /* region scenario (needs 4 replicas, 4 voters, 2 regions): region 1
+     * (replicas 2 and 4) is lost at loss_ms and the survivors are forced
+     * down to region 0, retried every 250 ms on a random survivor until the
+     * forced configuration commits; SIM_SCRIPT_* flags add variations */
+    uint32_t region_script;
+    uint32_t loss_ms;
+    uint32_t force_crash_per_mille; /* a force initiator crashes at a ready */
 } sim_options;
+
+#define SIM_SCRIPT_LOSS     0x01u /* lose region 1 and force region 0 */
+#define SIM_SCRIPT_STALE    0x02u /* then region 1 returns with its old data */
+#define SIM_SCRIPT_RACE     0x04u /* a second, different force races the first */
+#define SIM_SCRIPT_FAILBACK 0x08u /* region 1 wiped and re-added one replica at a time */
+#define SIM_SCRIPT_ONE_WAY  0x10u /* region 1 stays up, cut off one way, during the force */
+/* with FAILBACK: replica 2, once a voter again, restarts on its old disk
+ * (the old incarnation); it is removed (or, when no leader can commit,
+ * forced out again), wiped and re-added */
+#define SIM_SCRIPT_OLD_DISK 0x20u
 
 void sim_options_default(sim_options *o, uint64_t seed);
 

@@ -34,6 +34,7 @@ static void test_message_roundtrip(void)
                              2,
                              6,
                              9,
+                             13,
                              41,
                              5,
                              40,
@@ -54,6 +55,7 @@ static void test_message_roundtrip(void)
     CHECK_EQ_U64(2, d.to);
     CHECK_EQ_U64(6, d.term);
     CHECK_EQ_U64(9, d.epoch);
+    CHECK_EQ_U64(13, d.incarnation);
     CHECK_EQ_U64(41, d.index);
     CHECK_EQ_U64(5, d.log_term);
     CHECK_EQ_U64(40, d.commit);
@@ -65,9 +67,9 @@ static void test_message_roundtrip(void)
     CHECK_EQ_U64(6, d.entries[2].term);
     /* every type without entries round-trips too */
     for (uint8_t t = TANDEM_RAFT_MSG_APPEND_RESP; t <= TANDEM_RAFT_MSG_SNAPSHOT_RESP; t++) {
-        tandem_raft_message s = {.type = t, .from = 3, .to = 4, .term = t};
+        tandem_raft_message s = {.type = t, .from = 3, .incarnation = 103, .to = 4, .term = t};
         encode(&s, &b);
-        CHECK_EQ_U64(12 + 69 + 4, b.len);
+        CHECK_EQ_U64(12 + 77 + 4, b.len);
         CHECK_OK(tandem_raft_message_decode(b.data, b.len, &d, &storage, &cap, NULL));
         CHECK_EQ_U64(t, d.type);
         CHECK_EQ_U64(t, d.term);
@@ -160,7 +162,7 @@ static tandem_raft_config three_voters(void)
     memset(&c, 0, sizeof(c));
     c.n_members = 3;
     for (uint32_t i = 0; i < 3; i++) {
-        c.members[i] = (tandem_raft_member){i + 1, 100 + i, TANDEM_RAFT_VOTER, 1, (uint8_t)i};
+        c.members[i] = (tandem_raft_member){i + 1, 101 + i, TANDEM_RAFT_VOTER, 1, (uint8_t)i};
     }
     return c;
 }
@@ -248,6 +250,9 @@ static void cluster_init_priority(cluster *c, uint32_t n_voters, uint8_t top_pri
     memset(c, 0, sizeof(*c));
     tandem_raft_config conf = three_voters();
     conf.n_members = n_voters;
+    for (uint32_t i = 0; i < n_voters; i++) {
+        conf.members[i].region = 0; /* one region: the region rule has its own tests */
+    }
     if (top_priority_id != 0) {
         conf.members[top_priority_id - 1].priority = 3;
     }
@@ -257,6 +262,7 @@ static void cluster_init_priority(cluster *c, uint32_t n_voters, uint8_t top_pri
         tandem_seeded_rand_init(&c->rnd[i], i);
         tandem_raft_options o;
         tandem_raft_options_default(&o, i, &c->rnd[i].base);
+        o.incarnation = 100 + i; /* as three_voters names it */
         CHECK_OK(tandem_raft_new(&o, &c->r[i], NULL));
         CHECK_OK(tandem_raft_load_hard_state(c->r[i], 1, TANDEM_RAFT_NONE));
         tandem_raft_entry e = {1, TANDEM_JOURNAL_CONFIG, (uint32_t)b.len, b.data};
@@ -532,6 +538,7 @@ static void test_snapshot_follower_resumes(void)
     tandem_raft_entry ce = {2, TANDEM_JOURNAL_CONFIG, (uint32_t)cb.len, cb.data};
     tandem_raft_message m = {.type = TANDEM_RAFT_MSG_SNAPSHOT,
                              .from = 1,
+                             .incarnation = 101,
                              .to = 2,
                              .term = 2,
                              .index = 10,
@@ -556,6 +563,7 @@ static void test_snapshot_follower_resumes(void)
     tandem_raft_advance(f);
     /* a new leader starts the same snapshot from 0: told to resume at 4 */
     m.from = 3;
+    m.incarnation = 103;
     m.term = 3;
     m.hint = 0;
     CHECK(step_and_find(f, &m, TANDEM_RAFT_MSG_SNAPSHOT_RESP, &resp, &u));
@@ -612,6 +620,7 @@ static void test_snapshot_leader_sends_chunks(void)
     tandem_raft_message rej = {.type = TANDEM_RAFT_MSG_APPEND_RESP,
                                .flags = TANDEM_RAFT_FLAG_REJECT,
                                .from = 3,
+                               .incarnation = 103,
                                .to = 1,
                                .term = tandem_raft_term(c.r[1]),
                                .index = idx,
@@ -628,6 +637,7 @@ static void test_snapshot_leader_sends_chunks(void)
     tandem_raft_advance(c.r[1]);
     tandem_raft_message ack = {.type = TANDEM_RAFT_MSG_SNAPSHOT_RESP,
                                .from = 3,
+                               .incarnation = 103,
                                .to = 1,
                                .term = tandem_raft_term(c.r[1]),
                                .index = idx,
@@ -666,8 +676,11 @@ static void test_bogus_terms_ignored(void)
 {
     cluster c;
     cluster_init(&c, 3);
-    tandem_raft_message m = {
-        .type = TANDEM_RAFT_MSG_TIMEOUT_NOW, .from = 2, .to = 1, .term = UINT64_MAX};
+    tandem_raft_message m = {.type = TANDEM_RAFT_MSG_TIMEOUT_NOW,
+                             .from = 2,
+                             .incarnation = 102,
+                             .to = 1,
+                             .term = UINT64_MAX};
     CHECK_OK(tandem_raft_step(c.r[1], &m));
     CHECK_EQ_U64(1, tandem_raft_term(c.r[1]));
     m.term = TANDEM_RAFT_TERM_MAX + 1;
@@ -680,6 +693,7 @@ static void test_bogus_terms_ignored(void)
     tandem_raft_message s = {.type = TANDEM_RAFT_MSG_SNAPSHOT,
                              .flags = TANDEM_RAFT_FLAG_LAST,
                              .from = 2,
+                             .incarnation = 102,
                              .to = 1,
                              .term = 2,
                              .index = 5,

@@ -28,6 +28,7 @@ static void new_raft(fixture *f)
 {
     tandem_raft_options o;
     tandem_raft_options_default(&o, 1, &f->rnd.base);
+    o.incarnation = 9; /* as the fixture's configuration names it */
     CHECK_OK(tandem_raft_new(&o, &f->r, NULL));
 }
 

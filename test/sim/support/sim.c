@@ -29,9 +29,12 @@
 #define CHUNK_BYTES      512
 
 static const char *const fault_names[SIM_FAULT_COUNT] = {
-    "drop",        "duplicate",  "reorder",   "partition", "one-way",    "crash",
-    "torn-write",  "lost-write", "fsync-eio", "enospc",    "election",   "transfer",
-    "conf-change", "snapshot",   "chunk",     "install",   "slow-fsync",
+    "drop",       "duplicate",       "reorder",      "partition",     "one-way",
+    "crash",      "torn-write",      "lost-write",   "fsync-eio",     "enospc",
+    "election",   "transfer",        "conf-change",  "snapshot",      "chunk",
+    "install",    "slow-fsync",      "region-lost",  "force",         "force-refused",
+    "force-done", "crash-preparing", "crash-voting", "crash-leading", "fenced",
+    "re-add",     "promote",         "old-disk",
 };
 
 const char *sim_fault_name(int fault)
@@ -54,6 +57,8 @@ void sim_options_default(sim_options *o, uint64_t seed)
     o->restart_max_ms = 220;
     o->batch_entries = 16;
     o->window_messages = 8;
+    o->regions = 1;
+    o->loss_ms = 600;
 }
 
 typedef struct sim_msg {
@@ -86,6 +91,16 @@ typedef struct sim_replica {
     tandem_buf staging; /* snapshot being received */
     uint64_t staging_index;
     uint64_t last_deliver_ms[SIM_REPLICAS_MAX]; /* per incoming link, for reorder counting */
+    uint64_t incarnation;                       /* of its data directory (a new one when wiped) */
+    bool held;                                  /* lost with its region: not restarted */
+    uint64_t seen_commit; /* commit index of its last update (region rule check) */
+    uint32_t readd_stage; /* failback: 0 lost, 1 wiped (re-adding), 3 voter again,
+                             4 old disk back, 5 removed */
+    uint64_t readd_at_ms;
+    uint32_t generation;    /* data directories wiped so far */
+    tandem_faultfs *old_fs; /* OLD_DISK: the disk of the previous incarnation */
+    uint64_t old_incarnation;
+    bool old_disk_used;
 } sim_replica;
 
 /* What everyone agrees on so far: committed entries and applied hashes. */
@@ -115,6 +130,19 @@ typedef struct sim {
     tandem_raft_entry *dec_entries;
     size_t dec_cap;
     bool faults_on;
+    /* acknowledgements delivered, [from][to]: the latest term and the
+     * highest durable index acknowledged in it */
+    uint64_t ack_term[SIM_REPLICAS_MAX][SIM_REPLICAS_MAX];
+    uint64_t ack_index[SIM_REPLICAS_MAX][SIM_REPLICAS_MAX];
+    tandem_raft_config committed_conf; /* the latest committed configuration */
+    /* region scenario */
+    bool lost;
+    uint32_t one_way; /* 0, or 1: region 1 -> 0 cut, 2: region 0 -> 1 cut */
+    uint64_t force_next_ms;
+    bool raced;
+    bool force_done;
+    uint64_t force_done_ms;
+    bool stale_returned;
 } sim;
 
 static void fail(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -136,6 +164,12 @@ static void fail(sim *s, const char *fmt, ...)
 static uint64_t rnd(sim *s, uint64_t n)
 {
     return tandem_rand_below(&s->rand.base, n);
+}
+
+/* The region of the replica at index idx (id idx + 1). */
+static uint32_t region_of(const sim *s, uint32_t idx)
+{
+    return s->o->regions == 2 ? idx % 2 : 0;
 }
 
 /* True with probability 1/every per millisecond. */
@@ -172,7 +206,7 @@ static void build_config(const sim_options *o, tandem_raft_config *c)
         c->members[i].incarnation = 1000 + i;
         c->members[i].role = TANDEM_RAFT_VOTER;
         c->members[i].priority = o->priorities ? (uint8_t)(mix(o->seed, i) % 4) : 1;
-        c->members[i].region = (uint8_t)(i % 2);
+        c->members[i].region = (uint8_t)(o->regions == 2 ? i % 2 : 0);
     }
     c->n_members = o->voters;
 }
@@ -238,6 +272,7 @@ static int start(sim *s, sim_replica *r)
     ro.window_messages = s->o->window_messages;
     ro.batch_entries = s->o->batch_entries;
     ro.bugs = s->o->bugs;
+    ro.incarnation = r->incarnation;
     rc = tandem_raft_new(&ro, &r->raft, &d);
     tandem_raft_snapshot_meta snap = {r->snap_index, r->snap_term, r->snap_conf};
     /* index 1 is the bootstrap configuration, identical everywhere: committed */
@@ -271,6 +306,7 @@ static int create_replica(sim *s, uint32_t i, const tandem_raft_config *boot)
 {
     sim_replica *r = &s->rep[i];
     r->id = i + 1;
+    r->incarnation = 1000 + i; /* as build_config names it */
     tandem_seeded_rand_init(&r->rand, s->o->seed * 31 + i + 1);
     int rc = tandem_faultfs_new(&r->rand.base, &r->fs);
     if (rc != 0) {
@@ -421,6 +457,68 @@ static bool truth_grow(sim *s, uint64_t len)
     return true;
 }
 
+/* A configuration entry committed: the latest committed configuration,
+ * and the moment a forced one took effect. */
+static void committed_config(sim *s, const tandem_raft_entry *e)
+{
+    tandem_raft_config c;
+    if (tandem_raft_config_decode(e->payload, e->size_bytes, &c, NULL) != 0) {
+        fail(s, "a committed configuration does not decode");
+        return;
+    }
+    s->committed_conf = c;
+    if (c.epoch > 0 && !s->force_done) {
+        s->force_done = true;
+        s->force_done_ms = s->now_ms;
+        s->res->faults[SIM_FORCE_DONE]++;
+    }
+}
+
+/* True when (id, incarnation) is a member of c. */
+static bool is_member(const tandem_raft_config *c, uint64_t id, uint64_t incarnation)
+{
+    const tandem_raft_member *m = tandem_raft_config_find(c, id);
+    return m != NULL && m->incarnation == incarnation;
+}
+
+/* The region rule and the quorum, checked from outside the core: leader l
+ * just committed `commit`; the acknowledgements the simulator delivered to
+ * it in its term (and its own durable log) must cover a majority of the
+ * voters and, while voters exist in both regions, each region. */
+static void check_commit_acks(sim *s, sim_replica *l, uint64_t commit)
+{
+    const tandem_raft_config *c = tandem_raft_config_current(l->raft);
+    uint64_t term = tandem_raft_term(l->raft);
+    uint32_t voters = 0, acks = 0;
+    bool region_voter[2] = {false, false}, region_ack[2] = {false, false};
+    for (uint32_t i = 0; i < c->n_members; i++) {
+        const tandem_raft_member *m = &c->members[i];
+        if (m->role != TANDEM_RAFT_VOTER || m->id == 0 || m->id > s->o->replicas) {
+            continue;
+        }
+        voters++;
+        region_voter[m->region & 1] = true;
+        uint32_t from = (uint32_t)(m->id - 1), to = (uint32_t)(l->id - 1);
+        bool has = m->id == l->id
+                       ? tandem_raft_persisted_index(l->raft) >= commit
+                       : s->ack_term[from][to] == term && s->ack_index[from][to] >= commit;
+        if (has) {
+            acks++;
+            region_ack[m->region & 1] = true;
+        }
+    }
+    if (acks < voters / 2 + 1) {
+        fail(s,
+             "leader %llu committed %llu in term %llu with acknowledgements from %u of %u voters",
+             (unsigned long long)l->id, (unsigned long long)commit, (unsigned long long)term, acks,
+             voters);
+    } else if (region_voter[0] && region_voter[1] && !(region_ack[0] && region_ack[1])) {
+        fail(s, "leader %llu committed %llu in term %llu with acknowledgements from region %d only",
+             (unsigned long long)l->id, (unsigned long long)commit, (unsigned long long)term,
+             region_ack[0] ? 0 : 1);
+    }
+}
+
 /* Checks newly committed entries against what was committed before, then
  * applies them and checks the applied state. */
 static void check_commit_and_apply(sim *s, sim_replica *r, uint64_t commit)
@@ -440,6 +538,9 @@ static void check_commit_and_apply(sim *s, sim_replica *r, uint64_t commit)
         if (i > s->truth_len) {
             s->truth[i - 1] = (sim_truth_entry){e.term, crc, r->hash};
             s->truth_len = i;
+            if (e.kind == TANDEM_JOURNAL_CONFIG) {
+                committed_config(s, &e);
+            }
             if (i > s->res->committed) {
                 s->res->committed = i;
             }
@@ -570,6 +671,29 @@ static void handle_ready(sim *s, uint32_t idx)
         }
         bool elected = u.role == TANDEM_RAFT_LEADER && !r->was_leader;
         r->was_leader = u.role == TANDEM_RAFT_LEADER;
+        if (elected && s->committed_conf.n_members > 0 &&
+            !is_member(&s->committed_conf, r->id, r->incarnation)) {
+            const tandem_raft_config *own = tandem_raft_config_current(r->raft);
+            fail(s,
+                 "replica %llu (incarnation %llu), fenced, was elected in term %llu (committed "
+                 "configuration: epoch %llu, %u members; its own: epoch %llu, %u members)",
+                 (unsigned long long)r->id, (unsigned long long)r->incarnation,
+                 (unsigned long long)u.term, (unsigned long long)s->committed_conf.epoch,
+                 s->committed_conf.n_members, (unsigned long long)own->epoch, own->n_members);
+        }
+        if (s->o->regions == 2 && u.role == TANDEM_RAFT_LEADER && u.commit_index > r->seen_commit &&
+            !elected) {
+            check_commit_acks(s, r, u.commit_index);
+        }
+        r->seen_commit = u.commit_index;
+        uint8_t fs = tandem_raft_force_state(r->raft);
+        if (rc == 0 && s->faults_on && fs >= TANDEM_RAFT_FORCE_PREPARING &&
+            fs <= TANDEM_RAFT_FORCE_LEADING && rnd(s, 1000) < s->o->force_crash_per_mille) {
+            s->res->faults[SIM_CRASH_PREPARING + fs - TANDEM_RAFT_FORCE_PREPARING]++;
+            tandem_raft_advance(r->raft);
+            crash(s, r); /* the initiator dies with the force half done */
+            return;
+        }
         if (rc == 0 && (u.hard_state_changed || elected) && s->faults_on &&
             rnd(s, 1000) < s->o->crash_after_vote_per_mille) {
             if (elected) {
@@ -636,14 +760,52 @@ static void deliver(sim *s, sim_msg *m)
         s->res->faults[SIM_DROP]++; /* the link was cut while it was in flight */
         return;
     }
+    if (s->one_way != 0 && region_of(s, m->from) != region_of(s, m->to) &&
+        region_of(s, m->from) == (s->one_way == 1 ? 1u : 0u)) {
+        s->res->faults[SIM_DROP]++; /* the regions are cut one way */
+        return;
+    }
     tandem_raft_message msg;
     tandem_diag d;
     if (tandem_raft_message_decode(m->bytes, m->len, &msg, &s->dec_entries, &s->dec_cap, &d) != 0) {
         fail(s, "decode failed: %s", tandem_diag_text(&d));
         return;
     }
+    const tandem_raft_config *c = tandem_raft_config_current(r->raft);
+    bool fenced = c->n_members > 0 && !is_member(c, msg.from, msg.incarnation);
+    if (!fenced &&
+        ((msg.type == TANDEM_RAFT_MSG_APPEND_RESP && !(msg.flags & TANDEM_RAFT_FLAG_REJECT)) ||
+         msg.type == TANDEM_RAFT_MSG_HEARTBEAT_RESP)) {
+        if (msg.term > s->ack_term[m->from][m->to]) {
+            s->ack_term[m->from][m->to] = msg.term;
+            s->ack_index[m->from][m->to] = 0;
+        }
+        if (msg.term == s->ack_term[m->from][m->to] && msg.index > s->ack_index[m->from][m->to]) {
+            s->ack_index[m->from][m->to] = msg.index;
+        }
+    }
+    uint64_t before[5] = {tandem_raft_term(r->raft), tandem_raft_role(r->raft),
+                          tandem_raft_leader(r->raft), tandem_raft_commit_index(r->raft),
+                          tandem_raft_last_index(r->raft)};
+    bool had_ready = tandem_raft_has_ready(r->raft);
     if (tandem_raft_step(r->raft, &msg) != 0) {
         fail(s, "step failed on replica %llu", (unsigned long long)r->id);
+        return;
+    }
+    if (fenced) {
+        /* fencing: a non-member's message (whatever its term) changes nothing */
+        s->res->faults[SIM_FENCED]++;
+        uint64_t after[5] = {tandem_raft_term(r->raft), tandem_raft_role(r->raft),
+                             tandem_raft_leader(r->raft), tandem_raft_commit_index(r->raft),
+                             tandem_raft_last_index(r->raft)};
+        if (memcmp(before, after, sizeof(before)) != 0 ||
+            (!had_ready && tandem_raft_has_ready(r->raft))) {
+            fail(s,
+                 "replica %llu acted on a message (type %u, term %llu) from fenced replica %llu "
+                 "(incarnation %llu)",
+                 (unsigned long long)r->id, msg.type, (unsigned long long)msg.term,
+                 (unsigned long long)msg.from, (unsigned long long)msg.incarnation);
+        }
     }
 }
 
@@ -750,7 +912,8 @@ static void membership(sim *s)
     }
     if (m == NULL) {
         c.members[c.n_members++] =
-            (tandem_raft_member){id, 1000 + id, TANDEM_RAFT_LEARNER, 1, (uint8_t)(id % 2)};
+            (tandem_raft_member){id, s->rep[id - 1].incarnation, TANDEM_RAFT_LEARNER, 1,
+                                 (uint8_t)(s->o->regions == 2 ? (id - 1) % 2 : 0)};
     } else if (m->role == TANDEM_RAFT_LEARNER) {
         if (rnd(s, 3) == 0) {
             *m = c.members[--c.n_members];
@@ -787,6 +950,242 @@ static void take_snapshot(sim *s)
     int rc = tandem_journal_compact_below(r->journal, idx + 1, NULL);
     if (rc != 0) {
         io_failed(s, r, rc);
+    }
+}
+
+/* ---- the region scenario ---- */
+
+/* Region 1 is lost: its replicas crash and stay down, or (ONE_WAY) stay up
+ * behind a one-way cut between the regions. */
+static void lose_region(sim *s)
+{
+    s->lost = true;
+    s->res->faults[SIM_REGION_LOST]++;
+    if (s->o->region_script & SIM_SCRIPT_ONE_WAY) {
+        s->one_way = 1 + (uint32_t)rnd(s, 2);
+        return;
+    }
+    for (uint32_t i = 0; i < s->o->replicas; i++) {
+        if (region_of(s, i) == 1) {
+            crash(s, &s->rep[i]);
+            s->rep[i].held = true;
+        }
+    }
+}
+
+/* The survivors (region 0) as a forced set; `with` adds a lost replica (an
+ * operator's mistake, for the race). */
+static void survivors(const sim *s, tandem_raft_config *c, uint32_t with)
+{
+    memset(c, 0, sizeof(*c));
+    for (uint32_t i = 0; i < s->o->replicas; i++) {
+        if (region_of(s, i) == 0 || i == with) {
+            c->members[c->n_members++] =
+                (tandem_raft_member){s->rep[i].id, s->rep[i].incarnation, TANDEM_RAFT_VOTER, 1,
+                                     (uint8_t)region_of(s, i)};
+        }
+    }
+}
+
+static void force_on(sim *s, uint32_t idx, const tandem_raft_config *set)
+{
+    sim_replica *r = &s->rep[idx];
+    if (!r->up) {
+        return;
+    }
+    s->res->faults[SIM_FORCE]++;
+    if (tandem_raft_force(r->raft, set, NULL) != 0 ||
+        tandem_raft_force_state(r->raft) == TANDEM_RAFT_FORCE_REJECTED) {
+        s->res->faults[SIM_FORCE_REFUSED]++;
+    }
+}
+
+/* The operator asks a random survivor to force region 0 (and, once, with
+ * RACE, another survivor to force a different set first or second). */
+static void force_attempt(sim *s)
+{
+    tandem_raft_config set;
+    survivors(s, &set, UINT32_MAX);
+    uint32_t idx = (uint32_t)rnd(s, s->o->replicas / 2) * 2; /* a region-0 replica */
+    bool race = (s->o->region_script & SIM_SCRIPT_RACE) && !s->raced;
+    bool race_first = rnd(s, 2) == 0;
+    tandem_raft_config other;
+    survivors(s, &other, 1); /* names lost replica 2 too */
+    uint32_t other_idx = (idx + 2) % s->o->replicas;
+    if (race && race_first) {
+        force_on(s, other_idx, &other);
+    }
+    force_on(s, idx, &set);
+    if (race && !race_first) {
+        force_on(s, other_idx, &other);
+    }
+    s->raced |= race;
+}
+
+/* Wipes replica r: a fresh data directory with a new incarnation. */
+static int wipe(sim *s, sim_replica *r)
+{
+    crash(s, r);
+    if ((s->o->region_script & SIM_SCRIPT_OLD_DISK) && r->id == 2 && !r->old_disk_used &&
+        r->old_fs == NULL) {
+        r->old_fs = r->fs; /* kept, to come back later */
+        r->old_incarnation = r->incarnation;
+    } else {
+        tandem_faultfs_free(r->fs);
+    }
+    r->fs = NULL;
+    int rc = tandem_faultfs_new(&r->rand.base, &r->fs);
+    if (rc != 0) {
+        return rc;
+    }
+    r->incarnation = 1000 * (uint64_t)(++r->generation + 1) + r->id - 1;
+    r->snap_index = r->snap_term = r->snap_hash = 0;
+    memset(&r->snap_conf, 0, sizeof(r->snap_conf));
+    tandem_buf_reset(&r->staging);
+    r->held = false;
+    r->restart_at_ms = s->now_ms;
+    return 0;
+}
+
+/* OLD_DISK: the re-added voter restarts on its old disk (stage 4); the
+ * operator removes it, or forces it out when no leader can commit (the region
+ * rule stops commits while the only region-1 voter is fenced), and once its
+ * removal committed (stage 5) it is wiped and re-added (stage 0). */
+static void old_disk(sim *s, sim_replica *r, sim_replica *l)
+{
+    if (r->readd_stage == 3) {
+        crash(s, r);
+        tandem_faultfs_free(r->fs);
+        r->fs = r->old_fs;
+        r->old_fs = NULL;
+        r->incarnation = r->old_incarnation;
+        r->old_disk_used = true;
+        r->held = false;
+        r->restart_at_ms = s->now_ms;
+        r->readd_stage = 4;
+        r->readd_at_ms = s->now_ms + 300;
+        s->res->faults[SIM_OLD_DISK]++;
+        return;
+    }
+    if (r->readd_stage == 5) {
+        if (tandem_raft_config_find(&s->committed_conf, r->id) == NULL) {
+            r->readd_stage = 0;
+        } else if (l != NULL &&
+                   tandem_raft_config_find(tandem_raft_config_current(l->raft), r->id) != NULL) {
+            r->readd_stage = 4; /* the removal was lost with a leader: again */
+            r->readd_at_ms = s->now_ms;
+        }
+        return;
+    }
+    tandem_raft_config c;
+    if (l != NULL) {
+        c = *tandem_raft_config_current(l->raft);
+        uint32_t k = 0;
+        while (k < c.n_members && c.members[k].id != r->id) {
+            k++;
+        }
+        if (k == c.n_members) {
+            r->readd_stage = 5;
+            return;
+        }
+        c.members[k] = c.members[--c.n_members];
+        uint64_t idx;
+        if (tandem_raft_change_config(l->raft, &c, &idx, NULL) == 0) {
+            s->res->faults[SIM_CONF_CHANGE]++;
+            r->readd_stage = 5;
+            return;
+        }
+    }
+    if (s->now_ms >= r->readd_at_ms + 300) {
+        survivors(s, &c, UINT32_MAX);
+        force_on(s, (uint32_t)rnd(s, s->o->replicas / 2) * 2, &c);
+    }
+}
+
+/* Failback, one region-1 replica at a time: wipe it, add it as a learner,
+ * promote it once it has caught up (the core refuses before). */
+static int failback(sim *s)
+{
+    sim_replica *l = leader(s);
+    for (uint32_t i = 0; i < s->o->replicas; i++) {
+        sim_replica *r = &s->rep[i];
+        if (region_of(s, i) != 1 || (r->readd_stage == 3 && r->old_fs == NULL)) {
+            continue;
+        }
+        if (r->readd_stage >= 3) {
+            if (s->now_ms >= r->readd_at_ms) {
+                old_disk(s, r, l);
+            }
+            return 0;
+        }
+        if (s->now_ms < r->readd_at_ms) {
+            return 0;
+        }
+        r->readd_at_ms = s->now_ms + 50;
+        if (r->readd_stage == 0) {
+            r->readd_stage = 1;
+            return wipe(s, r);
+        }
+        if (l == NULL) {
+            return 0;
+        }
+        tandem_raft_config c = *tandem_raft_config_current(l->raft);
+        tandem_raft_member *m = NULL;
+        for (uint32_t k = 0; k < c.n_members; k++) {
+            m = c.members[k].id == r->id ? &c.members[k] : m;
+        }
+        uint64_t idx;
+        if (m == NULL) {
+            c.members[c.n_members++] =
+                (tandem_raft_member){r->id, r->incarnation, TANDEM_RAFT_LEARNER, 1, 1};
+            if (tandem_raft_change_config(l->raft, &c, &idx, NULL) == 0) {
+                s->res->faults[SIM_READD]++;
+            }
+        } else if (m->role == TANDEM_RAFT_LEARNER) {
+            m->role = TANDEM_RAFT_VOTER;
+            if (tandem_raft_change_config(l->raft, &c, &idx, NULL) == 0) {
+                s->res->faults[SIM_PROMOTE]++;
+            }
+        } else {
+            const tandem_raft_member *cm = tandem_raft_config_find(&s->committed_conf, r->id);
+            if (cm != NULL && cm->incarnation == r->incarnation && cm->role == TANDEM_RAFT_VOTER) {
+                r->readd_stage = 3; /* its promotion committed: the next one */
+            }
+        }
+        return 0;
+    }
+    return 0;
+}
+
+static void region_script(sim *s)
+{
+    const sim_options *o = s->o;
+    if (!s->lost && s->now_ms >= o->loss_ms) {
+        lose_region(s);
+        s->force_next_ms = s->now_ms + 150;
+    }
+    if (s->lost && !s->force_done && s->now_ms >= s->force_next_ms) {
+        force_attempt(s);
+        s->force_next_ms = s->now_ms + 250;
+    }
+    if (!s->force_done) {
+        return;
+    }
+    if ((o->region_script & SIM_SCRIPT_STALE) && !s->stale_returned &&
+        s->now_ms >= s->force_done_ms + 200) {
+        /* region 1 comes back with the data it had */
+        s->stale_returned = true;
+        s->one_way = 0;
+        for (uint32_t i = 0; i < o->replicas; i++) {
+            if (s->rep[i].held) {
+                s->rep[i].held = false;
+                s->rep[i].restart_at_ms = s->now_ms;
+            }
+        }
+    }
+    if ((o->region_script & SIM_SCRIPT_FAILBACK) && s->now_ms >= s->force_done_ms + 400 &&
+        failback(s) != 0) {
+        fail(s, "out of memory");
     }
 }
 
@@ -829,14 +1228,14 @@ static void step(sim *s)
     }
     for (uint32_t i = 0; i < o->replicas; i++) {
         sim_replica *r = &s->rep[i];
-        if (!r->up && s->now_ms >= r->restart_at_ms && start(s, r) != 0) {
+        if (!r->up && !r->held && s->now_ms >= r->restart_at_ms && start(s, r) != 0) {
             return;
         }
     }
     /* deliver due messages, in the order they were sent when due together */
     size_t keep = 0;
-    for (size_t i = 0; i < s->n_msgs && !s->res->failed; i++) {
-        if (s->msgs[i].at_ms <= s->now_ms) {
+    for (size_t i = 0; i < s->n_msgs; i++) {
+        if (s->msgs[i].at_ms <= s->now_ms && !s->res->failed) {
             deliver(s, &s->msgs[i]);
             free(s->msgs[i].bytes);
         } else {
@@ -852,6 +1251,9 @@ static void step(sim *s)
         if (r->up && r->flush_pending && s->now_ms >= r->flush_at_ms) {
             flush(s, i);
         }
+    }
+    if (o->region_script != 0) {
+        region_script(s);
     }
     if (every(s, o->propose_every_ms)) {
         propose(s);
@@ -876,19 +1278,26 @@ static void collect_disk_stats(sim *s)
     }
 }
 
+static const char *settled_text(const sim *s)
+{
+    return s->o->region_script != 0 && !s->force_done ? " (the force never committed)" : "";
+}
+
 /* Heals everything, restarts every replica, and requires a new proposal to
  * commit on the leader within the quiet phase. */
 static void quiet_phase(sim *s)
 {
     s->faults_on = false;
     heal(s);
+    s->one_way = 0;
     uint64_t end = s->now_ms + QUIET_MS;
     uint64_t propose_at = s->now_ms + QUIET_MS / 3;
     uint64_t target = 0;
     for (; s->now_ms < end && !s->res->failed; s->now_ms++) {
         step(s);
         sim_replica *l = leader(s);
-        if (target == 0 && l != NULL && s->now_ms >= propose_at) {
+        bool settled = s->o->region_script == 0 || s->force_done;
+        if (target == 0 && l != NULL && s->now_ms >= propose_at && settled) {
             uint64_t idx;
             if (tandem_raft_propose(l->raft, TANDEM_JOURNAL_DATA, "end", 3, &idx) == 0) {
                 target = idx;
@@ -920,8 +1329,8 @@ static void quiet_phase(sim *s)
                                     (unsigned long long)tandem_raft_commit_index(r->raft),
                                     (unsigned long long)tandem_raft_last_index(r->raft), voters);
         }
-        fail(s, "no progress: the final proposal (index %llu) did not commit in %d ms;%s",
-             (unsigned long long)target, QUIET_MS, state);
+        fail(s, "no progress: the final proposal (index %llu) did not commit in %d ms%s;%s",
+             (unsigned long long)target, QUIET_MS, settled_text(s), state);
     }
 }
 
@@ -933,6 +1342,9 @@ static void destroy(sim *s)
         tandem_journal_close(r->journal);
         if (r->fs != NULL) {
             tandem_faultfs_free(r->fs);
+        }
+        if (r->old_fs != NULL) {
+            tandem_faultfs_free(r->old_fs);
         }
         tandem_buf_free(&r->staging);
     }
@@ -950,7 +1362,8 @@ int sim_run(const sim_options *o, sim_result *res)
 {
     if (o->replicas == 0 || o->replicas > SIM_REPLICAS_MAX || o->voters == 0 ||
         o->voters > o->replicas || o->delay_max_ms < o->delay_min_ms ||
-        o->restart_max_ms < o->restart_min_ms) {
+        o->restart_max_ms < o->restart_min_ms || o->regions < 1 || o->regions > 2 ||
+        (o->region_script != 0 && (o->regions != 2 || o->replicas != 4 || o->voters != 4))) {
         return TANDEM_EINVAL;
     }
     memset(res, 0, sizeof(*res));
