@@ -3,6 +3,7 @@
  * of newer and damaged files, read-only handles, and (below) the mapping of a
  * real engine workload to rows with idempotent re-export.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -958,6 +959,88 @@ static void test_reader_beside_writer(void)
     workload_free(&w);
 }
 
+/* Writers that open one new file at the same moment: each reads the schema
+ * version inside its migration transaction, so one migrates and the others
+ * find the version current. */
+typedef struct racer {
+    const char *path;
+    pthread_barrier_t *start;
+    int rc;
+    char message[512];
+} racer;
+
+static void *race_open(void *arg)
+{
+    racer *r = arg;
+    tandem_diag d = {0};
+    tandem_store *s = NULL;
+    pthread_barrier_wait(r->start);
+    r->rc = tandem_store_open(r->path, false, &s, &d);
+    snprintf(r->message, sizeof(r->message), "%s", d.message);
+    tandem_store_close(s);
+    return NULL;
+}
+
+static void test_concurrent_first_open(void)
+{
+    enum { WRITERS = 4 };
+    uint64_t rounds = test_iterations(12);
+    for (unsigned round = 0; round < rounds; round++) {
+        char path[512], name[64];
+        snprintf(name, sizeof(name), "race-%u.db", round);
+        store_path(path, sizeof(path), name);
+        pthread_barrier_t start;
+        CHECK(pthread_barrier_init(&start, NULL, WRITERS) == 0);
+        racer rs[WRITERS];
+        pthread_t threads[WRITERS];
+        for (int i = 0; i < WRITERS; i++) {
+            rs[i] = (racer){.path = path, .start = &start};
+            CHECK(pthread_create(&threads[i], NULL, race_open, &rs[i]) == 0);
+        }
+        for (int i = 0; i < WRITERS; i++) {
+            CHECK(pthread_join(threads[i], NULL) == 0);
+            CHECK_MSG(rs[i].rc == 0, "round %u writer %d: %s", round, i, rs[i].message);
+        }
+        pthread_barrier_destroy(&start);
+        tandem_store *s = open_rw(path);
+        sqlite3 *db = tandem_store_db(s);
+        CHECK_EQ_U64(1, query_int(db, "SELECT count(*) FROM schema_version"));
+        CHECK_EQ_U64(TANDEM_STORE_SCHEMA_VERSION,
+                     query_int(db, "SELECT version FROM schema_version"));
+        tandem_store_close(s);
+        remove_store(path);
+    }
+}
+
+/* A statement a borrower of the connection forgot to finalize does not make
+ * close abort; it is logged, and finalizing it later frees the connection. */
+static void test_close_with_borrowed_statement(void)
+{
+    char path[512], logs[512];
+    store_path(path, sizeof(path), "borrowed.db");
+    store_path(logs, sizeof(logs), "borrowed.log");
+    tandem_store *s = open_rw(path);
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_prepare_v2(tandem_store_db(s), "SELECT version FROM schema_version", -1, &st,
+                             NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    FILE *sink = fopen(logs, "w+");
+    CHECK(sink != NULL);
+    tandem_log_set_sink(sink);
+    tandem_store_close(s);
+    tandem_log_set_sink(NULL);
+    CHECK_EQ_U64(TANDEM_STORE_SCHEMA_VERSION, (uint64_t)sqlite3_column_int64(st, 0));
+    CHECK(sqlite3_finalize(st) == SQLITE_OK);
+    char line[1024] = {0};
+    rewind(sink);
+    CHECK(fread(line, 1, sizeof(line) - 1, sink) > 0);
+    fclose(sink);
+    CHECK_CONTAINS(line, "store: closed with statements not finalized");
+    CHECK_CONTAINS(line, "borrowed.db");
+    /* the file is whole: a new handle opens it */
+    tandem_store_close(open_rw(path));
+}
+
 static const tandem_test cases[] = {
     {"create_and_reopen", test_create_and_reopen},
     {"newer_version_refused", test_newer_version_refused},
@@ -973,6 +1056,8 @@ static const tandem_test cases[] = {
     {"empty_file_migrated", test_empty_file_migrated},
     {"kill_and_resume", test_kill_and_resume},
     {"reader_beside_writer", test_reader_beside_writer},
+    {"concurrent_first_open", test_concurrent_first_open},
+    {"close_with_borrowed_statement", test_close_with_borrowed_statement},
     {NULL, NULL},
 };
 
