@@ -1041,6 +1041,68 @@ static void test_close_with_borrowed_statement(void)
     tandem_store_close(open_rw(path));
 }
 
+/* A file at schema version 1 whose table does not start with its key, or
+ * lacks it, or whose columns differ from the other file's, is refused with
+ * an error naming table and column, never an abort. */
+static void test_compare_damaged_schema(void)
+{
+    char a[512], b[512];
+    store_path(a, sizeof(a), "a.db");
+    store_path(b, sizeof(b), "b.db");
+    tandem_store_close(open_rw(a));
+    tandem_store *s = open_rw(b);
+    CHECK(sqlite3_exec(tandem_store_db(s),
+                       "DROP TABLE job; CREATE TABLE job(type TEXT, job_key INTEGER PRIMARY KEY,"
+                       " position INTEGER NOT NULL);"
+                       "INSERT INTO job VALUES ('pay', 7, 1);",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    tandem_store_close(s);
+    tandem_diag d = {0};
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(a, b, NULL, &d));
+    CHECK_CONTAINS(d.message, "table job: the first column is type, not the key job_key");
+    CHECK_CONTAINS(d.message, "b.db");
+    /* as the first file too, and when both are alike */
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(b, a, NULL, &d));
+    CHECK_CONTAINS(d.message, "table job: the first column is type, not the key job_key");
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(b, b, NULL, &d));
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_dump(b, stderr, &d));
+    CHECK_CONTAINS(d.message, "table job: the first column is type");
+    /* no key column at all */
+    s = open_rw(b);
+    CHECK(sqlite3_exec(tandem_store_db(s),
+                       "DROP TABLE job; CREATE TABLE job(type TEXT, position INTEGER);", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    tandem_store_close(s);
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(a, b, NULL, &d));
+    CHECK_CONTAINS(d.message, "table job has no key column job_key");
+    /* the key first, but other columns than the other file's */
+    s = open_rw(b);
+    CHECK(sqlite3_exec(tandem_store_db(s),
+                       "DROP TABLE job; CREATE TABLE job(job_key INTEGER PRIMARY KEY, typ TEXT,"
+                       " worker TEXT, state TEXT, kind TEXT, listener_event_type TEXT,"
+                       " retries INTEGER, deadline INTEGER, end_time INTEGER, error_code TEXT,"
+                       " error_message TEXT, has_failed_with_retries_left INTEGER,"
+                       " element_id TEXT, element_instance_key INTEGER,"
+                       " process_instance_key INTEGER, process_definition_key INTEGER,"
+                       " process_definition_id TEXT, custom_headers TEXT, tenant_id TEXT,"
+                       " position INTEGER NOT NULL);",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    tandem_store_close(s);
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(a, b, NULL, &d));
+    CHECK_CONTAINS(d.message, "table job: column 2 is type in ");
+    CHECK_CONTAINS(d.message, " but typ in ");
+    s = open_rw(b);
+    CHECK(sqlite3_exec(tandem_store_db(s),
+                       "DROP TABLE job; CREATE TABLE job(job_key INTEGER PRIMARY KEY);", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    tandem_store_close(s);
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(a, b, NULL, &d));
+    CHECK_CONTAINS(d.message, "table job: 20 columns in ");
+    CHECK_CONTAINS(d.message, " but 1 in ");
+    /* two good files still compare equal */
+    CHECK_OK(tandem_store_compare(a, a, NULL, &d));
+}
+
 static const tandem_test cases[] = {
     {"create_and_reopen", test_create_and_reopen},
     {"newer_version_refused", test_newer_version_refused},
@@ -1058,6 +1120,7 @@ static const tandem_test cases[] = {
     {"reader_beside_writer", test_reader_beside_writer},
     {"concurrent_first_open", test_concurrent_first_open},
     {"close_with_borrowed_statement", test_close_with_borrowed_statement},
+    {"compare_damaged_schema", test_compare_damaged_schema},
     {NULL, NULL},
 };
 
