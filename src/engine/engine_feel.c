@@ -28,6 +28,8 @@
 #define MESSAGE_BYTES_MAX 1024u
 /* Bytes of an expression quoted in a message. */
 #define QUOTE_BYTES_MAX 200
+/* Levels of a mapping result searched for NUL characters. */
+#define TARGET_NUL_DEPTH_MAX 64u
 
 /* Compiled expressions of one element; NULL where the text is static. */
 typedef struct task_exprs {
@@ -89,8 +91,9 @@ static int compile_one(const tandem_bpmn_element *el, const char *what, const ch
         return rc;
     }
     if (rc != 0) {
+        /* quoted without its '=', as the run-time messages quote it */
         snprintf(err, err_len, "%u: element '%s': the %s expression '%.*s' is not valid: %s",
-                 el->line, el->id, what, QUOTE_BYTES_MAX, text, tandem_diag_text(&d));
+                 el->line, el->id, what, QUOTE_BYTES_MAX, text + 1, tandem_diag_text(&d));
         return TANDEM_EINVAL;
     }
     return 0;
@@ -262,7 +265,8 @@ static void wrong_type(eval_job *ej, const char *want, const tandem_feel_result 
 
 /* The result as a jansson value (*out a new reference): 0, TANDEM_ENOMEM,
  * or TANDEM_ERANGE for a value JSON cannot carry (a number beyond a double's
- * range), which the caller reports as a failed evaluation. */
+ * range), which the caller reports as a failed evaluation. A NUL inside a
+ * string is kept (JSON_ALLOW_NUL) so that the caller can name it. */
 static int result_json(const tandem_feel_result *r, json_t **out)
 {
     TANDEM_ASSERT(r != NULL && out != NULL);
@@ -272,15 +276,71 @@ static int result_json(const tandem_feel_result *r, json_t **out)
         tandem_buf_free(&b);
         return TANDEM_ENOMEM;
     }
-    *out = json_loadb((const char *)b.data, b.len, JSON_DECODE_ANY, NULL);
+    *out = json_loadb((const char *)b.data, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     if (*out == NULL) {
         /* a whole number beyond int64: as a double, like a JSON reader */
-        *out = json_loadb((const char *)b.data, b.len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
-                          NULL);
+        *out = json_loadb((const char *)b.data, b.len,
+                          JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
     }
     tandem_buf_free(&b);
     TANDEM_ASSERT(r->type != TANDEM_FEEL_CONTEXT || *out == NULL || json_is_object(*out));
     return *out != NULL ? 0 : TANDEM_ERANGE;
+}
+
+/* Whether a string anywhere in `j` (a value or a name) holds a NUL, which a
+ * variable cannot: the variable documents are read without JSON_ALLOW_NUL.
+ * Deeper than `depth` levels counts as holding one, so the walk is bounded. */
+static bool json_has_nul(const json_t *j, uint32_t depth)
+{
+    TANDEM_ASSERT(j != NULL);
+    TANDEM_ASSERT(depth <= TARGET_NUL_DEPTH_MAX);
+    if (json_is_string(j)) {
+        return memchr(json_string_value(j), 0, json_string_length(j)) != NULL;
+    }
+    if (!json_is_array(j) && !json_is_object(j)) {
+        return false;
+    }
+    if (depth == TARGET_NUL_DEPTH_MAX) {
+        return true;
+    }
+    size_t i;
+    const json_t *item;
+    json_array_foreach(j, i, item)
+    {
+        if (json_has_nul(item, depth + 1)) {
+            return true;
+        }
+    }
+    const char *name;
+    size_t name_len;
+    json_t *value;
+    json_object_keylen_foreach((json_t *)j, name, name_len, value)
+    {
+        if (memchr(name, 0, name_len) != NULL || json_has_nul(value, depth + 1)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Why a mapping result cannot be a variable, worded by its type: a number
+ * JSON cannot carry, or a value holding a NUL character. */
+static void not_a_variable(char *msg, size_t msg_len, const char *source,
+                           const tandem_feel_result *r)
+{
+    TANDEM_ASSERT(msg != NULL && msg_len > 0);
+    TANDEM_ASSERT(source != NULL && r != NULL);
+    if (r->type == TANDEM_FEEL_NUMBER) {
+        snprintf(msg, msg_len,
+                 "failed to evaluate expression '%.*s': the result is a number out of range "
+                 "for a variable",
+                 QUOTE_BYTES_MAX, source + 1);
+    } else {
+        snprintf(msg, msg_len,
+                 "failed to evaluate expression '%.*s': the result is a %s holding a NUL "
+                 "character, which a variable cannot hold",
+                 QUOTE_BYTES_MAX, source + 1, feel_type_name(r->type));
+    }
 }
 
 int engine_raise_incident(engine_ctx *ctx, uint32_t error_type, const char *message,
@@ -366,11 +426,9 @@ static int run_mappings(engine_ctx *ctx, const tandem_bpmn_mapping *m, tandem_fe
             }
             int jrc = rc == 0 ? result_json(&r, &value) : 0;
             tandem_feel_vars_free(ej.vars);
-            if (jrc == TANDEM_ERANGE) {
-                snprintf(msg, msg_len,
-                         "failed to evaluate expression '%.*s': the result is a number out of "
-                         "range for a variable",
-                         QUOTE_BYTES_MAX, m[i].source + 1);
+            if (jrc == TANDEM_ERANGE || (jrc == 0 && value != NULL && json_has_nul(value, 0))) {
+                json_decref(value);
+                not_a_variable(msg, msg_len, m[i].source, &r);
                 *failed = true;
                 break;
             }
@@ -560,9 +618,17 @@ static int job_type_of(engine_ctx *ctx, const tandem_feel_expr *x, const char *s
     json_t *s = NULL;
     if (rc == 0 && !*incident) {
         int jrc = result_json(r, &s);
-        size_t len = jrc == 0 && json_is_string(s) ? json_string_length(s) : 0;
-        if (jrc != 0 || !json_is_string(s)) {
+        /* job_property checked the type: a FEEL string reads back as one */
+        TANDEM_ASSERT(jrc != 0 || json_is_string(s));
+        size_t len = jrc == 0 ? json_string_length(s) : 0;
+        if (jrc == TANDEM_ENOMEM) {
             rc = tandem_diag_set(ctx->diag, TANDEM_ENOMEM, "engine: out of memory");
+        } else if (jrc != 0) {
+            snprintf(ej->msg, sizeof(ej->msg),
+                     "Expected result of the expression '%.*s' to be a job type, but the string "
+                     "could not be read",
+                     QUOTE_BYTES_MAX, source + 1);
+            *incident = true;
         } else if (len == 0 || len > TANDEM_BPMN_ID_LEN_MAX * 4 ||
                    memchr(json_string_value(s), 0, len) != NULL) {
             snprintf(ej->msg, sizeof(ej->msg),

@@ -69,7 +69,9 @@ typedef struct tandem_store_stats {
 /*
  * Opens the store at path. Writable: creates the file when missing, sets WAL,
  * synchronous=FULL and foreign keys off, and applies the migrations the file
- * lacks, each in one transaction. Read-only (the search side): the file must
+ * lacks, each in one write transaction that reads the schema version first,
+ * so several writers may open a new file at once: one migrates, the others
+ * wait for its lock and find the version current. Read-only (the search side): the file must
  * exist and be at the current schema version; writes through it fail.
  * TANDEM_EFORMAT when the file's schema version is newer than this build's
  * (diag names both), TANDEM_ECORRUPT when the file is not a SQLite database
@@ -78,7 +80,9 @@ typedef struct tandem_store_stats {
  */
 int tandem_store_open(const char *path, bool read_only, tandem_store **out, tandem_diag *diag);
 
-/* Finalizes the cached statements and closes the connection. NULL is a no-op. */
+/* Finalizes the cached statements and closes the connection. NULL is a no-op.
+ * Finalize every statement prepared on tandem_store_db before: one left open
+ * is logged and keeps the connection's memory until it is finalized. */
 void tandem_store_close(tandem_store *s);
 
 /*
@@ -126,7 +130,9 @@ int tandem_store_compare(const char *path_a, const char *path_b, FILE *report, t
  */
 int tandem_store_dump(const char *path, FILE *out, tandem_diag *diag);
 
-/* The connection, borrowed for the search side; valid until close. */
+/* The connection, borrowed for the search side; valid until close. The
+ * borrower finalizes the statements it prepares on it before
+ * tandem_store_close (see there). */
 sqlite3 *tandem_store_db(tandem_store *s);
 
 #endif

@@ -22,19 +22,41 @@
  * far above any store a test or a region builds (1 << 40). */
 #define COMPARE_ROWS_MAX (UINT64_C(1) << 40)
 
+/* The rows of a table in key order: column 0 is the key selected by name,
+ * columns 1.. the table's own. A file at the current schema version whose
+ * table lacks the key, or does not start with it, is damaged: an error that
+ * names the table and column, never an abort. */
 static int prepare_table(tandem_store *s, const tandem_store_table *t, sqlite3_stmt **out,
                          tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && t != NULL && out != NULL);
     char sql[256];
-    int n = snprintf(sql, sizeof(sql), "SELECT * FROM %s ORDER BY %s", t->name, t->key);
+    int n = snprintf(sql, sizeof(sql), "SELECT %s, * FROM %s ORDER BY %s", t->key, t->name, t->key);
     TANDEM_ASSERT(n > 0 && (size_t)n < sizeof(sql));
-    int rc = sqlite3_prepare_v2(tandem_store_db(s), sql, -1, out, NULL);
+    *out = NULL;
+    sqlite3 *db = tandem_store_db(s);
+    int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+    if (rc == SQLITE_ERROR && strstr(sqlite3_errmsg(db), "no such column") != NULL) {
+        return tandem_diag_set(diag, TANDEM_ECORRUPT,
+                               "store %s: table %s has no key column %s: not the schema of "
+                               "version %d",
+                               s->path, t->name, t->key, TANDEM_STORE_SCHEMA_VERSION);
+    }
     if (rc != SQLITE_OK) {
         return tandem_store_sql_error(s, rc, t->name, diag);
     }
-    TANDEM_ASSERT(*out != NULL);
-    return 0;
+    TANDEM_ASSERT(*out != NULL && sqlite3_column_count(*out) >= 2);
+    const char *first = sqlite3_column_name(*out, 1);
+    if (first == NULL || strcmp(first, t->key) != 0) {
+        rc = tandem_diag_set(diag, TANDEM_ECORRUPT,
+                             "store %s: table %s: the first column is %s, not the key %s: not the "
+                             "schema of version %d",
+                             s->path, t->name, first != NULL ? first : "?", t->key,
+                             TANDEM_STORE_SCHEMA_VERSION);
+        sqlite3_finalize(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* A column value as text for messages (truncated): 'text', 123, NULL. */
@@ -117,11 +139,22 @@ static int compare_table(tandem_store *sa, tandem_store *sb, const tandem_store_
         goto done;
     }
     int cols = sqlite3_column_count(a);
-    TANDEM_ASSERT(cols > 0 && strcmp(sqlite3_column_name(a, 0), t->key) == 0);
+    TANDEM_ASSERT(cols >= 2 && sqlite3_column_count(b) >= 2);
     if (cols != sqlite3_column_count(b)) {
-        rc = differ(report, diag, "table %s: %d columns vs %d", t->name, cols,
-                    sqlite3_column_count(b));
+        rc = tandem_diag_set(diag, TANDEM_ECORRUPT,
+                             "table %s: %d columns in %s but %d in %s: the schemas differ", t->name,
+                             cols - 1, sa->path, sqlite3_column_count(b) - 1, sb->path);
         goto done;
+    }
+    for (int c = 1; c < cols; c++) {
+        const char *na = sqlite3_column_name(a, c), *nb = sqlite3_column_name(b, c);
+        if (na == NULL || nb == NULL || strcmp(na, nb) != 0) {
+            rc = tandem_diag_set(diag, TANDEM_ECORRUPT,
+                                 "table %s: column %d is %s in %s but %s in %s: the schemas differ",
+                                 t->name, c, na != NULL ? na : "?", sa->path, nb != NULL ? nb : "?",
+                                 sb->path);
+            goto done;
+        }
     }
     for (uint64_t row = 0; row < COMPARE_ROWS_MAX; row++) {
         int ra = sqlite3_step(a), rb = sqlite3_step(b);
@@ -144,7 +177,7 @@ static int compare_table(tandem_store *sa, tandem_store *sb, const tandem_store_
                         (long long)sqlite3_column_int64(only_a ? a : b, 0), only_a ? "A" : "B");
             goto done;
         }
-        for (int c = 1; c < cols; c++) {
+        for (int c = 2; c < cols; c++) {
             if (!column_equal(a, b, c)) {
                 char va[128], vb[128];
                 value_text(a, c, va, sizeof(va));
@@ -239,7 +272,7 @@ static int dump_table(tandem_store *s, const tandem_store_table *t, FILE *out, t
         }
         json_t *o = json_object();
         int bad = o == NULL || json_object_set_new(o, "table", json_string(t->name)) != 0;
-        for (int c = 0; !bad && c < cols; c++) {
+        for (int c = 1; !bad && c < cols; c++) {
             bad = json_object_set_new(o, sqlite3_column_name(st, c), value_json(st, c)) != 0;
         }
         char *line = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -208,14 +208,17 @@ void tandem_store_models_free(tandem_store *s)
     s->model_next = 0;
 }
 
-/* Caches a parsed resource (taking ownership) under a definition key. */
-static void model_put(tandem_store *s, uint64_t key, tandem_bpmn_resource *res, tandem_sv id)
+/* Caches a parsed resource (taking ownership) under a definition key.
+ * Returns its slot, or NULL on out of memory with `res` freed: only a cache,
+ * names are looked up again next time. */
+static const tandem_store_model *model_put(tandem_store *s, uint64_t key, tandem_bpmn_resource *res,
+                                           tandem_sv id)
 {
     TANDEM_ASSERT(s != NULL && res != NULL);
     char *copy = strndup(id.len > 0 ? id.ptr : "", id.len);
     if (copy == NULL) {
-        tandem_bpmn_free(res); /* only a cache: names are looked up again next time */
-        return;
+        tandem_bpmn_free(res);
+        return NULL;
     }
     tandem_store_model *m = &s->models[s->model_next];
     s->model_next = (s->model_next + 1) % TANDEM_STORE_MODEL_CACHE_MAX;
@@ -223,6 +226,7 @@ static void model_put(tandem_store *s, uint64_t key, tandem_bpmn_resource *res, 
     free(m->process_id);
     *m = (tandem_store_model){key, res, copy};
     TANDEM_ASSERT(s->model_next < TANDEM_STORE_MODEL_CACHE_MAX);
+    return m;
 }
 
 static const tandem_bpmn_process *model_process(const tandem_store_model *m)
@@ -253,13 +257,7 @@ static const tandem_store_model *model_parse(tandem_store *s, uint64_t key, tand
     if (len == 0 || tandem_bpmn_parse(xml, len, NULL, &res, NULL) != 0) {
         return NULL;
     }
-    model_put(s, key, res, id);
-    for (unsigned i = 0; i < TANDEM_STORE_MODEL_CACHE_MAX; i++) {
-        if (s->models[i].resource == res) {
-            return &s->models[i];
-        }
-    }
-    return NULL;
+    return model_put(s, key, res, id);
 }
 
 /* The model of a definition: cached, else read back from process_definition. */
@@ -454,7 +452,13 @@ static int map_element(tandem_store *s, const tandem_record *r,
         bind_key(st, 3, v->process_definition_key);
         bind_sv(st, 4, v->bpmn_process_id);
         bind_sv(st, 5, v->element_id);
-        bind_name(st, 6, name);
+        /* elementName is required in the 8.8 API; Operate shows the id for
+         * an element without a name, so the row stores it as the name */
+        if (name == NULL || name[0] == 0) {
+            bind_sv(st, 6, v->element_id);
+        } else {
+            bind_name(st, 6, name);
+        }
         sqlite3_bind_text(st, 7, tandem_bpmn_element_type_name(v->bpmn_element_type), -1,
                           SQLITE_STATIC);
         bind_i64(st, 8, r->timestamp_ms);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "base/assert.h"
+#include "base/log.h"
 #include "export/store_int.h"
 
 /* How long a writer waits for another connection's lock before failing:
@@ -219,15 +220,48 @@ static int schema_version(tandem_store *s, int64_t *out, tandem_diag *diag)
     return rc;
 }
 
-static int migrate(tandem_store *s, int64_t from, tandem_diag *diag)
+/* Newer files are refused, older ones only writable migrate. */
+static int check_version(const tandem_store *s, int64_t version, tandem_diag *diag)
+{
+    TANDEM_ASSERT(s != NULL && version >= 0);
+    if (version > TANDEM_STORE_SCHEMA_VERSION) {
+        return tandem_diag_set(diag, TANDEM_EFORMAT,
+                               "store %s: schema version %lld is newer than this build's %d; "
+                               "use a newer tandem",
+                               s->path, (long long)version, TANDEM_STORE_SCHEMA_VERSION);
+    }
+    if (version < TANDEM_STORE_SCHEMA_VERSION && s->read_only) {
+        return tandem_diag_set(diag, TANDEM_EFORMAT,
+                               "store %s: schema version %lld is older than this build's %d; "
+                               "open it writable once to migrate",
+                               s->path, (long long)version, TANDEM_STORE_SCHEMA_VERSION);
+    }
+    return 0;
+}
+
+/* One step: inside a write transaction, reads the version and applies the
+ * next migration when one is missing (*done when none is). The version is
+ * read under the write lock, so two writers opening a new file at once do
+ * not both migrate from 0: the second waits and then sees the first's
+ * version. */
+static int migrate_step(tandem_store *s, bool *done, tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && !s->read_only);
-    TANDEM_ASSERT(from >= 0 && from < TANDEM_STORE_SCHEMA_VERSION);
-    for (int64_t v = from; v < TANDEM_STORE_SCHEMA_VERSION; v++) {
-        int rc = exec(s, "BEGIN IMMEDIATE", "begin migration", diag);
-        if (rc != 0) {
-            return rc;
-        }
+    TANDEM_ASSERT(done != NULL);
+    *done = false;
+    int rc = exec(s, "BEGIN IMMEDIATE", "begin migration", diag);
+    if (rc != 0) {
+        return rc;
+    }
+    int64_t v = 0;
+    rc = schema_version(s, &v, diag);
+    if (rc == 0) {
+        rc = check_version(s, v, diag);
+    }
+    if (rc == 0 && v == TANDEM_STORE_SCHEMA_VERSION) {
+        *done = true;
+    } else if (rc == 0) {
+        TANDEM_ASSERT(v >= 0 && v < TANDEM_STORE_SCHEMA_VERSION);
         char update[96];
         snprintf(update, sizeof(update), "UPDATE schema_version SET version = %lld",
                  (long long)(v + 1));
@@ -235,15 +269,36 @@ static int migrate(tandem_store *s, int64_t from, tandem_diag *diag)
         if (rc == 0) {
             rc = exec(s, update, "migration version", diag);
         }
-        if (rc == 0) {
-            rc = exec(s, "COMMIT", "commit migration", diag);
-        }
-        if (rc != 0) {
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-            return rc;
-        }
     }
-    return 0;
+    if (rc == 0) {
+        rc = exec(s, "COMMIT", "commit migration", diag);
+    }
+    if (rc != 0 && !sqlite3_get_autocommit(s->db)) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return rc;
+}
+
+/* Pause between tries of the journal mode change. */
+#define STORE_WAL_RETRY_MS 10
+
+/* Switches to WAL. The change needs the file to itself and SQLite does not
+ * call the busy handler for it, so while another writer opens the same new
+ * file it is tried again for up to the busy timeout. */
+static int set_wal(tandem_store *s, tandem_diag *diag)
+{
+    TANDEM_ASSERT(s != NULL && s->db != NULL);
+    _Static_assert(STORE_WAL_RETRY_MS > 0 && STORE_WAL_RETRY_MS < STORE_BUSY_TIMEOUT_MS,
+                   "a few tries within the busy timeout");
+    int rc = SQLITE_BUSY;
+    for (int waited_ms = 0; waited_ms <= STORE_BUSY_TIMEOUT_MS; waited_ms += STORE_WAL_RETRY_MS) {
+        rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) {
+            break;
+        }
+        sqlite3_sleep(STORE_WAL_RETRY_MS);
+    }
+    return rc == SQLITE_OK ? 0 : tandem_store_sql_error(s, rc, "set journal_mode", diag);
 }
 
 /* Pragmas: WAL so readers never block the exporter; synchronous=FULL because
@@ -256,7 +311,7 @@ static int pragmas(tandem_store *s, tandem_diag *diag)
     TANDEM_ASSERT(s != NULL && s->db != NULL);
     int rc = 0;
     if (!s->read_only) {
-        rc = exec(s, "PRAGMA journal_mode=WAL", "set journal_mode", diag);
+        rc = set_wal(s, diag);
         if (rc == 0) {
             rc = exec(s, "PRAGMA synchronous=FULL", "set synchronous", diag);
         }
@@ -272,27 +327,19 @@ static int pragmas(tandem_store *s, tandem_diag *diag)
 static int check_and_migrate(tandem_store *s, tandem_diag *diag)
 {
     TANDEM_ASSERT(s != NULL && s->db != NULL);
-    int64_t version = 0;
-    int rc = schema_version(s, &version, diag);
-    if (rc != 0) {
-        return rc;
-    }
-    if (version > TANDEM_STORE_SCHEMA_VERSION) {
-        return tandem_diag_set(diag, TANDEM_EFORMAT,
-                               "store %s: schema version %lld is newer than this build's %d; "
-                               "use a newer tandem",
-                               s->path, (long long)version, TANDEM_STORE_SCHEMA_VERSION);
-    }
-    if (version == TANDEM_STORE_SCHEMA_VERSION) {
-        return 0;
-    }
     if (s->read_only) {
-        return tandem_diag_set(diag, TANDEM_EFORMAT,
-                               "store %s: schema version %lld is older than this build's %d; "
-                               "open it writable once to migrate",
-                               s->path, (long long)version, TANDEM_STORE_SCHEMA_VERSION);
+        int64_t version = 0;
+        int rc = schema_version(s, &version, diag);
+        return rc != 0 ? rc : check_version(s, version, diag);
     }
-    return migrate(s, version, diag);
+    /* one migration per step; one more step finds the version current */
+    bool done = false;
+    int rc = 0;
+    for (unsigned i = 0; rc == 0 && !done && i <= MIGRATION_COUNT; i++) {
+        rc = migrate_step(s, &done, diag);
+    }
+    TANDEM_ASSERT(rc != 0 || done);
+    return rc;
 }
 
 int tandem_store_open(const char *path, bool read_only, tandem_store **out, tandem_diag *diag)
@@ -353,8 +400,15 @@ void tandem_store_close(tandem_store *s)
         sqlite3_finalize(s->stmts[i]);
     }
     tandem_store_models_free(s);
-    int rc = sqlite3_close(s->db);
-    TANDEM_ASSERT(rc == SQLITE_OK); /* every statement is finalized above */
+    /* The connection is lent out (tandem_store_db): a borrower's statement
+     * still open is its bug, not a reason to abort. sqlite3_close_v2 leaves
+     * the connection to be freed by that statement's finalize. */
+    if (sqlite3_next_stmt(s->db, NULL) != NULL) {
+        tandem_log(TANDEM_LOG_WARN, "store: closed with statements not finalized", "store", s->path,
+                   NULL);
+    }
+    int rc = sqlite3_close_v2(s->db);
+    TANDEM_ASSERT(rc == SQLITE_OK); /* close_v2 defers instead of failing */
     free(s->path);
     free(s);
 }

@@ -25,6 +25,10 @@
 #define WRITE_BATCH_FRAMES 64 /* frames per uv_write: one syscall carries many */
 #define READ_CHUNK_BYTES   65536
 #define LISTEN_BACKLOG     128
+/* Idle seconds before TCP keepalive probes start: a peer that vanished
+ * without a FIN (power loss, a cut link) is found out and its connection
+ * closed instead of holding a slot for ever. */
+#define KEEPALIVE_DELAY_S 30
 
 enum peer_state { PEER_IDLE = 1, PEER_CONNECTING, PEER_READY, PEER_BACKOFF };
 
@@ -294,6 +298,25 @@ static int send_hello(conn *c)
     return uv_write(&c->hello_req, (uv_stream_t *)&c->tcp, &b, 1, NULL) == 0 ? 0 : TANDEM_ESYS;
 }
 
+/* A broker sends on one connection per peer, so a new hello from a node
+ * means it redialled: its older incoming connections are dead (restarted, or
+ * gone without a FIN) and are closed, so that restarts never fill the slots. */
+static void replace_inbound(conn *c)
+{
+    TANDEM_ASSERT(c != NULL && c->peer == NULL && c->hello_done);
+    tandem_transport *t = c->t;
+    TANDEM_ASSERT(c->slot < TANDEM_TRANSPORT_INBOUND_MAX && t->inbound[c->slot] == c);
+    for (uint32_t i = 0; i < TANDEM_TRANSPORT_INBOUND_MAX; i++) {
+        conn *old = t->inbound[i];
+        if (old != NULL && old != c && !old->closing && old->hello_done &&
+            old->remote_node == c->remote_node) {
+            log_conn(TANDEM_LOG_INFO, "closing connection", old, "replaced by a new hello");
+            t->stats.inbound_replaced++;
+            conn_close(old);
+        }
+    }
+}
+
 /* The first frame of a connection. Returns false when the connection was
  * refused (and closed). */
 static bool on_hello(conn *c, const tandem_net_frame *f)
@@ -334,6 +357,7 @@ static bool on_hello(conn *c, const tandem_net_frame *f)
             snprintf(why, sizeof(why), "cannot answer the hello");
             goto refuse;
         }
+        replace_inbound(c);
         log_conn(TANDEM_LOG_DEBUG, "peer connected", c, "");
         return true;
     }
@@ -546,6 +570,7 @@ static void on_connect(uv_connect_t *req, int status)
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
+    uv_tcp_keepalive(&c->tcp, 1, KEEPALIVE_DELAY_S);
     int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     if (rc != 0 || send_hello(c) != 0) {
         peer_fail(c->peer, "cannot start the handshake");
@@ -615,6 +640,7 @@ static void on_connection(uv_stream_t *server, int status)
     t->inbound[slot] = c;
     t->stats.inbound_accepted++;
     uv_tcp_nodelay(&c->tcp, 1);
+    uv_tcp_keepalive(&c->tcp, 1, KEEPALIVE_DELAY_S);
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
         conn_close(c);
     }

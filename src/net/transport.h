@@ -121,6 +121,7 @@ typedef struct tandem_transport_stats {
     uint64_t inbound_accepted;
     uint64_t inbound_refused; /* bad hello, other cluster or version, over the limit */
     uint64_t inbound_closed_bad_frame;
+    uint64_t inbound_replaced; /* closed because their node said hello again */
 } tandem_transport_stats;
 
 void tandem_transport_stats_get(const tandem_transport *t, tandem_transport_stats *out);

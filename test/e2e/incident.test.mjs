@@ -168,6 +168,6 @@ test('an input mapping error is resolved after the variables are set; expression
 test('an expression that does not parse rejects the deployment, naming element and expression', async () => {
   await assert.rejects(
     rest.deployResources([{ name: 'bad.bpmn', content: xml('bad', '<zeebe:taskDefinition type="=a +"/>') }]),
-    (err) => /element 'task': the job type expression '=a \+' is not valid/.test(String(err.message) + JSON.stringify(err)),
+    (err) => /element 'task': the job type expression 'a \+' is not valid/.test(String(err.message) + JSON.stringify(err)),
   );
 });

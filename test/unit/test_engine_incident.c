@@ -401,6 +401,55 @@ static void test_mapping_result_not_storable(void)
     harness_free(&h);
 }
 
+/* A job type or a mapping whose result holds a NUL character is an incident
+ * naming the problem, not an engine error that stops the partition. */
+static void test_nul_results_are_incidents(void)
+{
+    harness h;
+    harness_init(&h);
+    deploy1(&h, "order.bpmn",
+            task_xml("<zeebe:taskDefinition type=\"=kind + &quot;\\u0000&quot;\"/>"));
+    const tandem_engine_output *out =
+        create_pi(&h, "order", -1, TANDEM_KEY_NONE, "{\"kind\":\"card\"}", false, NULL);
+    uint64_t inc_key;
+    tandem_incident_value inc = incident_of(out, &inc_key);
+    CHECK_EQ_U64(TANDEM_INCIDENT_EXTRACT_VALUE_ERROR, inc.error_type);
+    char msg[600];
+    snprintf(msg, sizeof(msg), "%.*s", (int)inc.error_message.len, inc.error_message.ptr);
+    CHECK_CONTAINS(msg, "Expected result of the expression 'kind + \"\\u0000\"' to be a job type "
+                        "of 1 to ");
+    CHECK_CONTAINS(msg, "without NUL characters, but it has 5 bytes");
+    /* Resolving without a fix raises it again; the partition keeps going. */
+    out = resolve(&h, inc_key);
+    CHECK_STREQ("E INCIDENT RESOLVED\nC PROCESS_INSTANCE ACTIVATE_ELEMENT SERVICE_TASK charge\n"
+                "E INCIDENT CREATED\n",
+                h.trace);
+    deploy1(&h, "order.bpmn",
+            task_xml("<zeebe:taskDefinition type=\"t\"/><zeebe:ioMapping>"
+                     "<zeebe:input source=\"=&quot;\\u0000&quot;\" target=\"a\"/>"
+                     "</zeebe:ioMapping>"));
+    out = create_pi(&h, "order", -1, TANDEM_KEY_NONE, NULL, false, NULL);
+    inc = incident_of(out, &inc_key);
+    CHECK_EQ_U64(TANDEM_INCIDENT_IO_MAPPING_ERROR, inc.error_type);
+    snprintf(msg, sizeof(msg), "%.*s", (int)inc.error_message.len, inc.error_message.ptr);
+    CHECK_STREQ("failed to evaluate expression '\"\\u0000\"': the result is a STRING holding a "
+                "NUL character, which a variable cannot hold",
+                msg);
+    CHECK(strstr(msg, "number") == NULL);
+    /* Nested in a context, too. */
+    deploy1(&h, "order.bpmn",
+            task_xml("<zeebe:taskDefinition type=\"t\"/><zeebe:ioMapping>"
+                     "<zeebe:input source=\"={x: [1, &quot;\\u0000&quot;]}\" target=\"b\"/>"
+                     "</zeebe:ioMapping>"));
+    out = create_pi(&h, "order", -1, TANDEM_KEY_NONE, NULL, false, NULL);
+    inc = incident_of(out, &inc_key);
+    CHECK_EQ_U64(TANDEM_INCIDENT_IO_MAPPING_ERROR, inc.error_type);
+    snprintf(msg, sizeof(msg), "%.*s", (int)inc.error_message.len, inc.error_message.ptr);
+    CHECK_CONTAINS(msg, "the result is a CONTEXT holding a NUL character");
+    check_full_replay(&h);
+    harness_free(&h);
+}
+
 /* ---- Deployment ------------------------------------------------------------ */
 
 static void test_deploy_bad_expression(void)
@@ -416,14 +465,14 @@ static void test_deploy_bad_expression(void)
     snprintf(text, sizeof(text), "%.*s", (int)r->rejection_reason_len, r->rejection_reason);
     CHECK_CONTAINS(text, "Expected to deploy new resources, but encountered the following "
                          "errors:\norder.bpmn:");
-    CHECK_CONTAINS(text, "element 'charge': the job type expression '=a +' is not valid: 1:");
+    CHECK_CONTAINS(text, "element 'charge': the job type expression 'a +' is not valid: 1:");
     out = deploy1(&h, "order.bpmn",
                   task_xml("<zeebe:taskDefinition type=\"t\"/><zeebe:ioMapping>"
                            "<zeebe:output source=\"=if x then\" target=\"y\"/>"
                            "</zeebe:ioMapping>"));
     r = response(out);
     snprintf(text, sizeof(text), "%.*s", (int)r->rejection_reason_len, r->rejection_reason);
-    CHECK_CONTAINS(text, "the output mapping expression '=if x then' is not valid");
+    CHECK_CONTAINS(text, "the output mapping expression 'if x then' is not valid");
     harness_free(&h);
 }
 
@@ -434,6 +483,7 @@ static const tandem_test cases[] = {
     {"cancel_with_element_incident", test_cancel_with_element_incident},
     {"mapping_result_not_storable", test_mapping_result_not_storable},
     {"deploy_bad_expression", test_deploy_bad_expression},
+    {"nul_results_are_incidents", test_nul_results_are_incidents},
     {NULL, NULL},
 };
 

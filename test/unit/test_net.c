@@ -7,7 +7,8 @@
  * frame and delivering the rest once the peer is up; the test delay; a clean
  * shutdown with traffic in flight (leaks are caught under ASan); a stream
  * arriving byte by byte; the bounded incoming connections and their hello
- * timeout; a seeded soak of bursts and restarts (TANDEM_TEST_ITERATIONS
+ * timeout; a node saying hello again replacing its older connections; a
+ * seeded soak of bursts and restarts (TANDEM_TEST_ITERATIONS
  * lengthens it, TANDEM_TEST_SEED replays it) checking order and at-most-once
  * delivery on every connection and reconnection at the end.
  */
@@ -864,6 +865,63 @@ static void test_inbound_limit_and_hello_timeout(void)
     tandem_log_set_sink(NULL);
 }
 
+/* A node that redials again and again (restarts, or a link cut without a
+ * FIN) never fills the incoming slots: each new hello replaces the node's
+ * older connections. */
+static void test_rehello_replaces(void)
+{
+    enum { HELLOS = 140 };
+    _Static_assert(HELLOS > TANDEM_TRANSPORT_INBOUND_MAX, "more hellos than slots");
+    uv_loop_init(&loop);
+    capture_logs();
+    static endpoint a, b;
+    start(&b, 2, 0);
+    static int fds[HELLOS];
+    tandem_buf h = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_net_hello_encode(9, CLUSTER, &h));
+    tandem_transport_stats st;
+    for (int i = 0; i < HELLOS; i++) {
+        fds[i] = raw_connect(tandem_transport_port(b.t));
+        raw_send(fds[i], h.data, h.len);
+        /* wait for the answer: the hello was taken */
+        struct pollfd pfd = {fds[i], POLLIN, 0};
+        uint64_t deadline = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
+        do {
+            uv_run(&loop, UV_RUN_NOWAIT);
+        } while (poll(&pfd, 1, 1) == 0 && uv_hrtime() < deadline);
+        CHECK_MSG(pfd.revents & POLLIN, "hello %d not answered", i);
+        tandem_transport_stats_get(b.t, &st);
+        CHECK_EQ_U64(0, st.inbound_refused);
+        CHECK_EQ_U64((uint64_t)i, st.inbound_replaced);
+    }
+    CHECK_EQ_U64(HELLOS, st.inbound_accepted);
+    CHECK_CONTAINS(logs(), "reason=\"replaced by a new hello\"");
+    /* The replaced connections are closed; the newest one works. */
+    run_for_ms(10);
+    for (int i = 0; i < HELLOS - 1; i++) {
+        CHECK_MSG(raw_closed(fds[i]), "connection %d still open", i);
+        close(fds[i]);
+    }
+    tandem_buf_reset(&h);
+    uint8_t p[400];
+    CHECK_OK(tandem_net_frame_encode(TYPE_DATA, p, make_payload(77, p), &h));
+    raw_send(fds[HELLOS - 1], h.data, h.len);
+    run_until(&b.n_got, 1);
+    CHECK_EQ_U64(9, b.from[0]);
+    CHECK_EQ_U64(77, b.seq[0]);
+    close(fds[HELLOS - 1]);
+    /* Another broker still gets a slot. */
+    start(&a, 1, 0);
+    link_to(&a, &b);
+    send_seq(&a, 2, 5);
+    run_until(&b.n_got, 2);
+    CHECK_EQ_U64(1, b.from[1]);
+    tandem_buf_free(&h);
+    endpoint *all[] = {&a, &b};
+    close_all(all, 2);
+    tandem_log_set_sink(NULL);
+}
+
 /* Checks that what e received from each sender is strictly increasing (in
  * order, never twice), then forgets it. */
 static uint64_t soak_delivered;
@@ -995,6 +1053,7 @@ static const tandem_test cases[] = {
     {"byte_by_byte", test_byte_by_byte},
     {"wrong_node_refused", test_wrong_node_refused},
     {"inbound_limit_and_hello_timeout", test_inbound_limit_and_hello_timeout},
+    {"rehello_replaces", test_rehello_replaces},
     {"soak_restarts", test_soak_restarts},
     {NULL, NULL},
 };

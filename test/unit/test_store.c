@@ -3,6 +3,7 @@
  * of newer and damaged files, read-only handles, and (below) the mapping of a
  * real engine workload to rows with idempotent re-export.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -15,6 +16,24 @@
 #include "base/rand.h"
 #include "export/store.h"
 #include "test_engine_harness.h"
+
+/* Out of memory in the store's model cache: strndup (used only there in the
+ * store; libxml2, jansson and SQLite have their own) fails while set. */
+static bool fail_strndup;
+
+char *strndup(const char *src, size_t n)
+{
+    if (fail_strndup) {
+        return NULL;
+    }
+    size_t len = strnlen(src, n);
+    char *copy = malloc(len + 1);
+    if (copy != NULL) {
+        memcpy(copy, src, len);
+        copy[len] = 0;
+    }
+    return copy;
+}
 
 static void store_path(char *out, size_t size, const char *name)
 {
@@ -420,21 +439,22 @@ static void check_instance_rows(sqlite3 *db, const workload *w)
                                        "SELECT end_date FROM process_instance WHERE "
                                        "process_instance_key = ?1",
                                        w->pi[0]));
-    /* Elements: the process itself, start, task, end; names from the BPMN. */
+    /* Elements: the process itself, start, task, end; names from the BPMN,
+     * the id for the start event, which has none. */
     const char *ei = "SELECT group_concat(type || ':' || element_id || ':' ||"
                      " coalesce(element_name, '-') || ':' || state || ':' || has_incident, ' ')"
                      " FROM (SELECT * FROM element_instance WHERE process_instance_key = ?1"
                      " ORDER BY element_instance_key)";
     CHECK_ROW_TEXT(db,
-                   "PROCESS:order:Order process:COMPLETED:0 START_EVENT:start:-:COMPLETED:0 "
+                   "PROCESS:order:Order process:COMPLETED:0 START_EVENT:start:start:COMPLETED:0 "
                    "SERVICE_TASK:charge:Charge card:COMPLETED:0 END_EVENT:end:Done:COMPLETED:0",
                    ei, w->pi[0]);
     CHECK_ROW_TEXT(db,
-                   "PROCESS:order:Order process:TERMINATED:0 START_EVENT:start:-:COMPLETED:0 "
+                   "PROCESS:order:Order process:TERMINATED:0 START_EVENT:start:start:COMPLETED:0 "
                    "SERVICE_TASK:charge:Charge card:TERMINATED:0",
                    ei, w->pi[1]);
     CHECK_ROW_TEXT(db,
-                   "PROCESS:order:Order process:ACTIVE:0 START_EVENT:start:-:COMPLETED:0 "
+                   "PROCESS:order:Order process:ACTIVE:0 START_EVENT:start:start:COMPLETED:0 "
                    "SERVICE_TASK:charge:Charge card:ACTIVE:1",
                    ei, w->pi[3]);
     /* The element with the incident names it; the process row does not. */
@@ -958,6 +978,172 @@ static void test_reader_beside_writer(void)
     workload_free(&w);
 }
 
+/* Writers that open one new file at the same moment: each reads the schema
+ * version inside its migration transaction, so one migrates and the others
+ * find the version current. */
+typedef struct racer {
+    const char *path;
+    pthread_barrier_t *start;
+    int rc;
+    char message[512];
+} racer;
+
+static void *race_open(void *arg)
+{
+    racer *r = arg;
+    tandem_diag d = {0};
+    tandem_store *s = NULL;
+    pthread_barrier_wait(r->start);
+    r->rc = tandem_store_open(r->path, false, &s, &d);
+    snprintf(r->message, sizeof(r->message), "%s", d.message);
+    tandem_store_close(s);
+    return NULL;
+}
+
+static void test_concurrent_first_open(void)
+{
+    enum { WRITERS = 4 };
+    uint64_t rounds = test_iterations(12);
+    for (unsigned round = 0; round < rounds; round++) {
+        char path[512], name[64];
+        snprintf(name, sizeof(name), "race-%u.db", round);
+        store_path(path, sizeof(path), name);
+        pthread_barrier_t start;
+        CHECK(pthread_barrier_init(&start, NULL, WRITERS) == 0);
+        racer rs[WRITERS];
+        pthread_t threads[WRITERS];
+        for (int i = 0; i < WRITERS; i++) {
+            rs[i] = (racer){.path = path, .start = &start};
+            CHECK(pthread_create(&threads[i], NULL, race_open, &rs[i]) == 0);
+        }
+        for (int i = 0; i < WRITERS; i++) {
+            CHECK(pthread_join(threads[i], NULL) == 0);
+            CHECK_MSG(rs[i].rc == 0, "round %u writer %d: %s", round, i, rs[i].message);
+        }
+        pthread_barrier_destroy(&start);
+        tandem_store *s = open_rw(path);
+        sqlite3 *db = tandem_store_db(s);
+        CHECK_EQ_U64(1, query_int(db, "SELECT count(*) FROM schema_version"));
+        CHECK_EQ_U64(TANDEM_STORE_SCHEMA_VERSION,
+                     query_int(db, "SELECT version FROM schema_version"));
+        tandem_store_close(s);
+        remove_store(path);
+    }
+}
+
+/* A statement a borrower of the connection forgot to finalize does not make
+ * close abort; it is logged, and finalizing it later frees the connection. */
+static void test_close_with_borrowed_statement(void)
+{
+    char path[512], logs[512];
+    store_path(path, sizeof(path), "borrowed.db");
+    store_path(logs, sizeof(logs), "borrowed.log");
+    tandem_store *s = open_rw(path);
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_prepare_v2(tandem_store_db(s), "SELECT version FROM schema_version", -1, &st,
+                             NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    FILE *sink = fopen(logs, "w+");
+    CHECK(sink != NULL);
+    tandem_log_set_sink(sink);
+    tandem_store_close(s);
+    tandem_log_set_sink(NULL);
+    CHECK_EQ_U64(TANDEM_STORE_SCHEMA_VERSION, (uint64_t)sqlite3_column_int64(st, 0));
+    CHECK(sqlite3_finalize(st) == SQLITE_OK);
+    char line[1024] = {0};
+    rewind(sink);
+    CHECK(fread(line, 1, sizeof(line) - 1, sink) > 0);
+    fclose(sink);
+    CHECK_CONTAINS(line, "store: closed with statements not finalized");
+    CHECK_CONTAINS(line, "borrowed.db");
+    /* the file is whole: a new handle opens it */
+    tandem_store_close(open_rw(path));
+}
+
+/* A file at schema version 1 whose table does not start with its key, or
+ * lacks it, or whose columns differ from the other file's, is refused with
+ * an error naming table and column, never an abort. */
+static void test_compare_damaged_schema(void)
+{
+    char a[512], b[512];
+    store_path(a, sizeof(a), "a.db");
+    store_path(b, sizeof(b), "b.db");
+    tandem_store_close(open_rw(a));
+    tandem_store *s = open_rw(b);
+    CHECK(sqlite3_exec(tandem_store_db(s),
+                       "DROP TABLE job; CREATE TABLE job(type TEXT, job_key INTEGER PRIMARY KEY,"
+                       " position INTEGER NOT NULL);"
+                       "INSERT INTO job VALUES ('pay', 7, 1);",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    tandem_store_close(s);
+    tandem_diag d = {0};
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(a, b, NULL, &d));
+    CHECK_CONTAINS(d.message, "table job: the first column is type, not the key job_key");
+    CHECK_CONTAINS(d.message, "b.db");
+    /* as the first file too, and when both are alike */
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(b, a, NULL, &d));
+    CHECK_CONTAINS(d.message, "table job: the first column is type, not the key job_key");
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(b, b, NULL, &d));
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_dump(b, stderr, &d));
+    CHECK_CONTAINS(d.message, "table job: the first column is type");
+    /* no key column at all */
+    s = open_rw(b);
+    CHECK(sqlite3_exec(tandem_store_db(s),
+                       "DROP TABLE job; CREATE TABLE job(type TEXT, position INTEGER);", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    tandem_store_close(s);
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(a, b, NULL, &d));
+    CHECK_CONTAINS(d.message, "table job has no key column job_key");
+    /* the key first, but other columns than the other file's */
+    s = open_rw(b);
+    CHECK(sqlite3_exec(tandem_store_db(s),
+                       "DROP TABLE job; CREATE TABLE job(job_key INTEGER PRIMARY KEY, typ TEXT,"
+                       " worker TEXT, state TEXT, kind TEXT, listener_event_type TEXT,"
+                       " retries INTEGER, deadline INTEGER, end_time INTEGER, error_code TEXT,"
+                       " error_message TEXT, has_failed_with_retries_left INTEGER,"
+                       " element_id TEXT, element_instance_key INTEGER,"
+                       " process_instance_key INTEGER, process_definition_key INTEGER,"
+                       " process_definition_id TEXT, custom_headers TEXT, tenant_id TEXT,"
+                       " position INTEGER NOT NULL);",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    tandem_store_close(s);
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(a, b, NULL, &d));
+    CHECK_CONTAINS(d.message, "table job: column 2 is type in ");
+    CHECK_CONTAINS(d.message, " but typ in ");
+    s = open_rw(b);
+    CHECK(sqlite3_exec(tandem_store_db(s),
+                       "DROP TABLE job; CREATE TABLE job(job_key INTEGER PRIMARY KEY);", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    tandem_store_close(s);
+    CHECK_RC(TANDEM_ECORRUPT, tandem_store_compare(a, b, NULL, &d));
+    CHECK_CONTAINS(d.message, "table job: 20 columns in ");
+    CHECK_CONTAINS(d.message, " but 1 in ");
+    /* two good files still compare equal */
+    CHECK_OK(tandem_store_compare(a, a, NULL, &d));
+}
+
+/* When the model cache cannot keep a parsed model, the element rows are
+ * still written (named by their ids) and nothing leaks. */
+static void test_model_cache_out_of_memory(void)
+{
+    workload w;
+    workload_run(&w);
+    char path[512];
+    store_path(path, sizeof(path), "oom.db");
+    tandem_store *s = open_rw(path);
+    fail_strndup = true;
+    export_range(s, "sqlite", &w, 0, w.count);
+    fail_strndup = false;
+    const char *ei = "SELECT group_concat(type || ':' || element_name, ' ')"
+                     " FROM (SELECT * FROM element_instance WHERE process_instance_key = ?1"
+                     " ORDER BY element_instance_key)";
+    CHECK_ROW_TEXT(tandem_store_db(s),
+                   "PROCESS:order START_EVENT:start SERVICE_TASK:charge END_EVENT:end", ei,
+                   w.pi[0]);
+    tandem_store_close(s);
+    workload_free(&w);
+}
+
 static const tandem_test cases[] = {
     {"create_and_reopen", test_create_and_reopen},
     {"newer_version_refused", test_newer_version_refused},
@@ -973,6 +1159,10 @@ static const tandem_test cases[] = {
     {"empty_file_migrated", test_empty_file_migrated},
     {"kill_and_resume", test_kill_and_resume},
     {"reader_beside_writer", test_reader_beside_writer},
+    {"concurrent_first_open", test_concurrent_first_open},
+    {"close_with_borrowed_statement", test_close_with_borrowed_statement},
+    {"compare_damaged_schema", test_compare_damaged_schema},
+    {"model_cache_out_of_memory", test_model_cache_out_of_memory},
     {NULL, NULL},
 };
 
