@@ -156,6 +156,10 @@ int tandem_raft_load_entry(tandem_raft *r, const tandem_raft_entry *e, tandem_di
                                (unsigned long long)(raft_last_index(r) + 1),
                                (unsigned long long)e->term);
     }
+    if (raft_last_index(r) >= TANDEM_RAFT_INDEX_MAX) {
+        return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft: entry past index %llu",
+                               (unsigned long long)TANDEM_RAFT_INDEX_MAX);
+    }
     if (e->term < raft_last_term(r)) {
         return tandem_diag_set(diag, TANDEM_EINVAL, "raft: entry %llu has term %llu below %llu",
                                (unsigned long long)(raft_last_index(r) + 1),
@@ -247,6 +251,10 @@ int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m)
         m->term > TANDEM_RAFT_TERM_MAX || m->type < TANDEM_RAFT_MSG_APPEND ||
         m->type > TANDEM_RAFT_MSG_SNAPSHOT_RESP) {
         return TANDEM_OK;
+    }
+    if (m->index > TANDEM_RAFT_INDEX_MAX || m->commit > TANDEM_RAFT_INDEX_MAX ||
+        m->n_entries > TANDEM_RAFT_INDEX_MAX - m->index) {
+        return TANDEM_OK; /* an index no log reaches: the next index would wrap */
     }
     if (m->term > r->term) {
         if (!step_higher_term(r, m)) {

@@ -46,6 +46,10 @@
 #define TANDEM_RAFT_MEMBERS_MAX 16
 /* Messages with a higher term are dropped, so terms can never overflow. */
 #define TANDEM_RAFT_TERM_MAX ((uint64_t)1 << 62)
+/* Log indexes stop here for the same reason: a message naming an index
+ * above it (or entries that would reach past it) is dropped, so the index
+ * after the last one can never wrap. */
+#define TANDEM_RAFT_INDEX_MAX ((uint64_t)1 << 62)
 /* AppendEntries in flight per follower, and entries/bytes per message. */
 #define TANDEM_RAFT_WINDOW_MAX           256
 #define TANDEM_RAFT_BATCH_ENTRIES_MAX    4096
@@ -217,7 +221,8 @@ int tandem_raft_load_done(tandem_raft *r, uint64_t commit_index, tandem_diag *di
 
 /* A snapshot of the state up to `index` (entry term `term`, configuration
  * `conf` in force there) is on disk: called before load_entry, which then
- * takes the entries after index. */
+ * takes the entries after index. TANDEM_ECORRUPT for an index above
+ * TANDEM_RAFT_INDEX_MAX or a term above TANDEM_RAFT_TERM_MAX. */
 int tandem_raft_load_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
                               const tandem_raft_config *conf);
 

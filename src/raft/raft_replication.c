@@ -48,6 +48,11 @@ static uint64_t acked_index(const tandem_raft *r)
 
 static void follower_commit(tandem_raft *r, uint64_t leader_commit)
 {
+    if (r->install_pending) {
+        /* the install drops the log past the snapshot: nothing there may
+         * count as committed until the journal restarts after it */
+        return;
+    }
     uint64_t c = leader_commit < r->leader_match ? leader_commit : r->leader_match;
     if (c > r->commit) {
         r->commit = c;

@@ -33,6 +33,9 @@ int tandem_raft_load_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
 {
     TANDEM_ASSERT(r != NULL && conf != NULL);
     TANDEM_ASSERT(!r->loaded && r->log_len == 0);
+    if (index > TANDEM_RAFT_INDEX_MAX || term > TANDEM_RAFT_TERM_MAX) {
+        return TANDEM_ECORRUPT;
+    }
     r->snap_index = index;
     r->snap_term = term;
     r->conf_index = index;
