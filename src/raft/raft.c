@@ -187,6 +187,11 @@ int tandem_raft_load_done(tandem_raft *r, uint64_t commit_index, tandem_diag *di
     r->persisted = last;
     r->unstable_from = last + 1;
     r->reported_commit = r->snap_index; /* the state holds the snapshot already */
+    if (r->recv_index <= r->snap_index || r->recv_index <= r->commit) {
+        r->recv_index = 0; /* a staged snapshot the log has passed */
+        r->recv_term = 0;
+        r->recv_offset = 0;
+    }
     if (raft_last_term(r) > r->term) {
         r->term = raft_last_term(r);
         r->voted_for = TANDEM_RAFT_NONE;

@@ -226,6 +226,14 @@ int tandem_raft_load_done(tandem_raft *r, uint64_t commit_index, tandem_diag *di
 int tandem_raft_load_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
                               const tandem_raft_config *conf);
 
+/* The host holds `size_bytes` bytes of snapshot `index` (entry term `term`)
+ * staged from before a restart: the core asks the leader to go on from
+ * there instead of from 0 when that snapshot is sent again. Called before
+ * load_done; forgotten at load_done when index is not above the snapshot
+ * index. TANDEM_ERANGE for an index or term past the bounds. */
+int tandem_raft_load_partial_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
+                                      uint64_t size_bytes);
+
 /* Events. Each returns 0 or an error; none may be called between ready and
  * advance. step ignores messages not addressed to this replica or from
  * replicas of another epoch. */
