@@ -232,35 +232,49 @@ static bool snapshot_due(const tandem_raft_host *h)
            (h->o.snapshot_bytes > 0 && h->since_bytes >= h->o.snapshot_bytes);
 }
 
-int tandem_raft_host_process(tandem_raft_host *h, tandem_diag *diag)
+int tandem_raft_host_process_one(tandem_raft_host *h, tandem_raft_host_round *out,
+                                 tandem_diag *diag)
 {
-    TANDEM_ASSERT(h != NULL);
+    TANDEM_ASSERT(h != NULL && out != NULL);
+    memset(out, 0, sizeof(*out));
     if (h->stopped != 0) {
         return tandem_diag_set(diag, TANDEM_ESTOPPED, "raft host: stopped after %s",
                                tandem_errname(h->stopped));
     }
-    for (int round = 0; round < READY_ROUNDS_MAX && tandem_raft_has_ready(h->raft); round++) {
-        tandem_raft_update u;
-        tandem_raft_ready(h->raft, &u);
-        bool installed = false;
-        int rc = handle_update(h, &u, &installed, diag);
-        uint64_t snap = u.snapshot_index;
-        tandem_raft_advance(h->raft);
-        if (rc != 0) {
-            return stop(h, rc);
-        }
-        if (installed) {
-            tandem_raft_snapshot_installed(h->raft, snap);
-            TANDEM_ASSERT(tandem_raft_snapshot_index(h->raft) == snap);
-        }
-        if (snapshot_due(h)) {
-            rc = host_take_snapshot(h, diag);
-            if (rc != 0) {
-                return stop(h, rc);
-            }
-        }
+    if (!tandem_raft_has_ready(h->raft)) {
+        return TANDEM_OK;
     }
-    return TANDEM_OK;
+    tandem_raft_update u;
+    tandem_raft_ready(h->raft, &u);
+    *out = (tandem_raft_host_round){true,           u.hard_state_changed, u.role,
+                                    u.commit_index, u.n_entries,          u.n_messages};
+    bool installed = false;
+    int rc = handle_update(h, &u, &installed, diag);
+    uint64_t snap = u.snapshot_index;
+    tandem_raft_advance(h->raft);
+    if (rc != 0) {
+        return stop(h, rc);
+    }
+    if (installed) {
+        tandem_raft_snapshot_installed(h->raft, snap);
+        TANDEM_ASSERT(tandem_raft_snapshot_index(h->raft) == snap);
+    }
+    if (snapshot_due(h)) {
+        rc = stop(h, host_take_snapshot(h, diag));
+    }
+    return rc;
+}
+
+int tandem_raft_host_process(tandem_raft_host *h, tandem_diag *diag)
+{
+    TANDEM_ASSERT(h != NULL);
+    tandem_raft_host_round round = {.handled = true};
+    int rc = TANDEM_OK;
+    for (int i = 0; i < READY_ROUNDS_MAX && rc == 0 && round.handled; i++) {
+        rc = tandem_raft_host_process_one(h, &round, diag);
+    }
+    TANDEM_ASSERT(rc != 0 || h->stopped == 0);
+    return rc;
 }
 
 bool tandem_raft_host_needs_flush(const tandem_raft_host *h)

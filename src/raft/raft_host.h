@@ -113,6 +113,22 @@ tandem_raft *tandem_raft_host_raft(tandem_raft_host *h);
 
 /* Hands over every ready of the core (bounded rounds), as described above. */
 int tandem_raft_host_process(tandem_raft_host *h, tandem_diag *diag);
+
+/* What one handed-over update held, for callers that act between updates
+ * (the simulator crashes a replica right after a vote or a commit). */
+typedef struct tandem_raft_host_round {
+    bool handled;            /* false: the core had nothing to do */
+    bool hard_state_changed; /* a term or vote was made durable */
+    uint8_t role;            /* enum tandem_raft_role after the update */
+    uint64_t commit_index;
+    size_t n_entries; /* appended (unsynced) */
+    size_t n_messages;
+} tandem_raft_host_round;
+
+/* Hands over one ready of the core, if it has one; tandem_raft_host_process
+ * is this in a bounded loop. */
+int tandem_raft_host_process_one(tandem_raft_host *h, tandem_raft_host_round *out,
+                                 tandem_diag *diag);
 /* True when appended entries wait for tandem_raft_host_flush. */
 bool tandem_raft_host_needs_flush(const tandem_raft_host *h);
 /* Syncs the journal and reports the entries durable to the core. */

@@ -155,6 +155,7 @@ static void setup_snapshots(sim_options *o)
     o->partition_every_ms = 500;
     o->drop_per_mille = 30;
     o->duplicate_per_mille = 20;
+    o->chunk_size_bytes = 48; /* many chunks: crashes fall inside transfers */
 }
 
 static const scenario calm = {"calm", setup_calm, 20, {[SIM_ELECTION] = 20}};
@@ -181,11 +182,14 @@ static const scenario members = {
     120,
     {[SIM_CONF_CHANGE] = 500, [SIM_TRANSFER] = 100, [SIM_CRASH] = 300, [SIM_ELECTION] = 200}};
 
-static const scenario snapshots = {
-    "snapshots",
-    setup_snapshots,
-    100,
-    {[SIM_SNAPSHOT] = 1000, [SIM_CHUNK] = 1000, [SIM_INSTALL] = 100, [SIM_CRASH] = 300}};
+static const scenario snapshots = {"snapshots",
+                                   setup_snapshots,
+                                   100,
+                                   {[SIM_SNAPSHOT] = 1000,
+                                    [SIM_CHUNK] = 1000,
+                                    [SIM_INSTALL] = 100,
+                                    [SIM_CRASH] = 300,
+                                    [SIM_RESUME] = 15}};
 
 static void test_snapshots(void)
 {
