@@ -71,12 +71,13 @@ typedef void (*tandem_raft_host_send_fn)(void *arg, const tandem_raft_message *m
 
 typedef struct tandem_raft_host_options {
     tandem_fileops *ops;
-    const char *dir;                     /* replica directory, < DIR_MAX_BYTES */
-    tandem_kv *kv;                       /* the state; its applied position = log index */
-    tandem_raft_options raft;            /* the core's options */
-    tandem_journal_options journal;      /* the journal's options */
-    const tandem_raft_config *bootstrap; /* written as entry 1 of an empty log; NULL: a
-                                            new member, which waits for a leader */
+    const char *dir;                /* replica directory, < DIR_MAX_BYTES */
+    tandem_kv *kv;                  /* the state; its applied position = log index */
+    tandem_raft_options raft;       /* the core's options */
+    tandem_journal_options journal; /* the journal's options */
+    /* written as entry 1 of an empty log (read in open only); NULL: a new
+     * member, which waits for a leader to send it the log */
+    const tandem_raft_config *bootstrap;
     tandem_raft_host_apply_fn apply;
     void *apply_arg;
     tandem_raft_host_send_fn send;
