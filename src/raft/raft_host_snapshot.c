@@ -81,14 +81,14 @@ int host_meta_decode(const uint8_t *data, size_t len, host_meta *m, tandem_diag 
         return tandem_diag_set(diag, TANDEM_EFORMAT, "snapshot meta: version %u unknown", version);
     }
     m->kind = tandem_read_u8(&rd);
-    (void)tandem_read_u16(&rd);
+    uint16_t zero = tandem_read_u16(&rd);
     m->index = tandem_read_u64(&rd);
     m->term = tandem_read_u64(&rd);
     m->size_bytes = tandem_read_u64(&rd);
     m->crc = tandem_read_u32(&rd);
     uint32_t conf_len = tandem_read_u32(&rd);
     const uint8_t *conf = tandem_read_bytes(&rd, conf_len);
-    if (rd.failed || tandem_reader_left(&rd) != 0 ||
+    if (rd.failed || tandem_reader_left(&rd) != 0 || zero != 0 ||
         (m->kind != HOST_META_COMPLETE && m->kind != HOST_META_STAGED) || m->index == 0 ||
         m->index > TANDEM_RAFT_INDEX_MAX || m->term > TANDEM_RAFT_TERM_MAX) {
         return tandem_diag_set(diag, TANDEM_ECORRUPT, "snapshot meta: bad fields");
