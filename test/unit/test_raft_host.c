@@ -43,6 +43,7 @@ struct world {
     tandem_raft_entry *st;
     size_t cap;
     uint64_t snapshot_entries;
+    uint64_t snapshot_bytes;
     uint32_t chunk_size_bytes;
     uint64_t floor;
     uint64_t proposals;
@@ -101,6 +102,7 @@ static void fill_options(rep *r, tandem_raft_host_options *o, const tandem_raft_
     o->send = send;
     o->send_arg = r;
     o->snapshot_entries = r->w->snapshot_entries;
+    o->snapshot_bytes = r->w->snapshot_bytes;
     o->chunk_size_bytes = r->w->chunk_size_bytes;
 }
 
@@ -383,6 +385,22 @@ static void test_snapshot_and_compaction(void)
     }
 }
 
+/* The byte policy: a snapshot once 500 payload bytes were applied. */
+static void test_snapshot_by_bytes(void)
+{
+    world w;
+    world_init(&w, 1, 0, 0);
+    w.snapshot_bytes = 500;
+    rep_crash(&w, 1);
+    CHECK_OK(rep_open(&w, 1));
+    elect(&w, 1);
+    propose_n(&w, 1, 100); /* about 2,200 bytes */
+    uint64_t taken = stats(&w, 1).snapshots_taken;
+    CHECK_MSG(taken >= 3 && taken <= 5, "%llu snapshots", (unsigned long long)taken);
+    CHECK(tandem_raft_host_snapshot_index(w.r[1].h) > 60);
+    world_free(&w);
+}
+
 typedef struct file_count {
     uint32_t n;
 } file_count;
@@ -556,6 +574,7 @@ static const tandem_test cases[] = {
     {"meta_codec", test_meta_codec},
     {"apply_and_recover", test_apply_and_recover},
     {"snapshot_and_compaction", test_snapshot_and_compaction},
+    {"snapshot_by_bytes", test_snapshot_by_bytes},
     {"chunked_transfer", test_chunked_transfer},
     {"staged_resumes_after_restart", test_staged_resumes_after_restart},
     {"damaged_staged_discarded", test_damaged_staged_discarded},
