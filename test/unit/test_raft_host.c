@@ -21,6 +21,13 @@
 
 #define NREP 3
 
+/* CHECK_OK that prints the diagnostic. */
+#define CHECK_OKD(expr, d)                                                                         \
+    do {                                                                                           \
+        int r__ = (expr);                                                                          \
+        CHECK_MSG(r__ == 0, "%s returned %s: %s", #expr, tandem_errname(r__), (d).message);        \
+    } while (0)
+
 static const char *const tables[] = {"data"};
 
 typedef struct world world;
@@ -139,13 +146,18 @@ static void rep_crash(world *w, uint32_t i)
     tandem_buf_reset(&w->q[i]);
 }
 
-static void world_init(world *w, uint32_t n, uint64_t snapshot_entries, uint32_t chunk)
+static void quiet(void)
 {
     static FILE *devnull;
     if (devnull == NULL) {
         devnull = fopen("/dev/null", "w");
         tandem_log_set_sink(devnull); /* the journal's failures are expected here */
     }
+}
+
+static void world_init(world *w, uint32_t n, uint64_t snapshot_entries, uint32_t chunk)
+{
+    quiet();
     memset(w, 0, sizeof(*w));
     w->n = n;
     w->snapshot_entries = snapshot_entries;
@@ -569,6 +581,120 @@ static void test_meta_codec(void)
     tandem_buf_free(&b);
 }
 
+/* ---- the broker's setting: LMDB state on the real file system ---- */
+
+static void no_send(void *arg, const tandem_raft_message *m)
+{
+    (void)m;
+    ++*(int *)arg; /* a single voter has nobody to send to */
+}
+
+typedef struct solo {
+    char dir[256];
+    char state[256];
+    tandem_kv *kv;
+    tandem_raft_host *h;
+    tandem_seeded_rand rnd;
+    int sent;
+} solo;
+
+static void solo_open(solo *x)
+{
+    quiet();
+    tandem_kv_options ko = {tables, 1, 0};
+    tandem_diag d;
+    (void)tandem_mkdir_durable(tandem_fileops_posix(), x->state);
+    CHECK_OKD(tandem_kv_open_lmdb(x->state, &ko, &x->kv, &d), d);
+    tandem_raft_config boot = voters(1);
+    tandem_raft_host_options o;
+    memset(&o, 0, sizeof(o));
+    o.ops = tandem_fileops_posix();
+    o.dir = x->dir;
+    o.kv = x->kv;
+    tandem_seeded_rand_init(&x->rnd, 1);
+    tandem_raft_options_default(&o.raft, 1, &x->rnd.base);
+    tandem_journal_options_default(&o.journal);
+    o.journal.segment_size_bytes = 4096;
+    o.journal.entry_size_bytes_max = 1024;
+    o.bootstrap = &boot;
+    o.apply = apply;
+    o.send = no_send;
+    o.send_arg = &x->sent;
+    o.snapshot_entries = 10;
+    CHECK_OKD(tandem_raft_host_open(&o, &x->h, &d), d);
+}
+
+static void solo_run(solo *x, int proposals)
+{
+    tandem_raft *r = tandem_raft_host_raft(x->h);
+    for (int t = 0; t < 100 && tandem_raft_role(r) != TANDEM_RAFT_LEADER; t++) {
+        tandem_raft_tick(r);
+        CHECK_OK(tandem_raft_host_process(x->h, NULL));
+    }
+    CHECK_EQ_U64(TANDEM_RAFT_LEADER, tandem_raft_role(r));
+    for (int k = 0; k <= proposals; k++) {
+        uint64_t idx;
+        if (k < proposals) {
+            char p[32];
+            int len = snprintf(p, sizeof(p), "lmdb entry %d", k);
+            CHECK_OK(tandem_raft_propose(r, TANDEM_JOURNAL_DATA, p, (size_t)len, &idx));
+        }
+        CHECK_OK(tandem_raft_host_process(x->h, NULL));
+        CHECK_OK(tandem_raft_host_flush(x->h, NULL));
+        CHECK_OK(tandem_raft_host_process(x->h, NULL));
+    }
+    CHECK_EQ_U64(tandem_raft_commit_index(r), tandem_raft_host_applied_index(x->h));
+}
+
+static void solo_close(solo *x)
+{
+    tandem_raft_host_close(x->h);
+    tandem_kv_close(x->kv);
+    x->h = NULL;
+    x->kv = NULL;
+}
+
+static uint32_t solo_hash(solo *x)
+{
+    world w;
+    memset(&w, 0, sizeof(w));
+    w.r[1].kv = x->kv;
+    return state_hash(&w, 1);
+}
+
+/* LMDB keeps its applied position across a restart (ahead of the
+ * snapshot: nothing is applied twice); a lost state directory comes back
+ * from the snapshot and the log. */
+static void test_lmdb_state(void)
+{
+    solo x;
+    memset(&x, 0, sizeof(x));
+    snprintf(x.dir, sizeof(x.dir), "%s/r", test_tmpdir());
+    snprintf(x.state, sizeof(x.state), "%s/state", test_tmpdir());
+    solo_open(&x);
+    solo_run(&x, 35);
+    uint64_t applied_before = tandem_raft_host_applied_index(x.h);
+    uint64_t snap = tandem_raft_host_snapshot_index(x.h);
+    CHECK(snap >= 30 && snap < applied_before);
+    uint32_t hash = solo_hash(&x);
+    solo_close(&x);
+    solo_open(&x);
+    CHECK_EQ_U64(applied_before, tandem_raft_host_applied_index(x.h));
+    CHECK_EQ_U64(hash, solo_hash(&x));
+    solo_run(&x, 0);
+    CHECK_EQ_U64(hash, solo_hash(&x));
+    uint64_t applied_mid = tandem_raft_host_applied_index(x.h);
+    solo_close(&x);
+    test_rmtree(x.state);
+    solo_open(&x);
+    CHECK_EQ_U64(tandem_raft_host_snapshot_index(x.h), tandem_raft_host_applied_index(x.h));
+    solo_run(&x, 0);
+    CHECK(tandem_raft_host_applied_index(x.h) > applied_mid);
+    CHECK_EQ_U64(hash, solo_hash(&x));
+    CHECK_EQ_U64(0, x.sent);
+    solo_close(&x);
+}
+
 static const tandem_test cases[] = {
     {"options_refused", test_options_refused},
     {"meta_codec", test_meta_codec},
@@ -579,6 +705,7 @@ static const tandem_test cases[] = {
     {"staged_resumes_after_restart", test_staged_resumes_after_restart},
     {"damaged_staged_discarded", test_damaged_staged_discarded},
     {"crash_at_every_step", test_crash_at_every_step},
+    {"lmdb_state", test_lmdb_state},
     {NULL, NULL},
 };
 
