@@ -82,6 +82,7 @@ typedef struct sim_replica {
     uint64_t flush_at_ms;
     uint64_t applied;       /* last applied position whose digest was checked */
     uint64_t installs_seen; /* host stats already counted */
+    uint64_t commit_seen;   /* commit index of the last update handed over */
     bool was_leader;
     uint64_t last_deliver_ms[SIM_REPLICAS_MAX]; /* per incoming link, for reorder counting */
 } sim_replica;
@@ -287,6 +288,7 @@ static int start(sim *s, sim_replica *r)
     r->was_leader = false;
     r->applied = 0;
     r->installs_seen = 0;
+    r->commit_seen = 0;
     tandem_raft_host_stats st;
     tandem_raft_host_stats_get(r->host, &st);
     s->res->faults[SIM_RESUME] += st.staged_resumed_bytes > 0;
@@ -523,7 +525,6 @@ static void run_host(sim *s, uint32_t idx)
 {
     sim_replica *r = &s->rep[idx];
     for (int round = 0; round < READY_ROUNDS_MAX && r->up && !s->res->failed; round++) {
-        uint64_t commit = tandem_raft_commit_index(r->raft);
         tandem_raft_host_round rd;
         tandem_diag d;
         int rc = tandem_raft_host_process_one(r->host, &rd, &d);
@@ -549,7 +550,9 @@ static void run_host(sim *s, uint32_t idx)
         if (tandem_raft_host_needs_flush(r->host) && !r->flush_pending) {
             schedule_flush(s, r);
         }
-        if (rd.role == TANDEM_RAFT_LEADER && rd.commit_index > commit && s->faults_on &&
+        bool committed = rd.commit_index > r->commit_seen;
+        r->commit_seen = rd.commit_index;
+        if (rd.role == TANDEM_RAFT_LEADER && committed && s->faults_on &&
             rnd(s, 1000) < s->o->crash_after_commit_per_mille) {
             crash(s, r);
             return;
