@@ -62,6 +62,7 @@ static int bootstrap(tandem_raft_host *h, tandem_diag *diag)
 
 static int open_parts(tandem_raft_host *h, tandem_diag *diag)
 {
+    TANDEM_ASSERT(h->raft == NULL && h->journal == NULL);
     tandem_raft_snapshot_meta snap;
     int rc = tandem_mkdir_durable(h->o.ops, h->dir);
     rc = rc ? rc : tandem_mkdir_durable(h->o.ops, h->snap_dir);
@@ -289,7 +290,9 @@ int tandem_raft_host_flush(tandem_raft_host *h, tandem_diag *diag)
         return tandem_diag_set(diag, TANDEM_ESTOPPED, "raft host: stopped after %s",
                                tandem_errname(h->stopped));
     }
-    return stop(h, tandem_raft_journal_flush(h->raft, h->journal, diag));
+    int rc = stop(h, tandem_raft_journal_flush(h->raft, h->journal, diag));
+    TANDEM_ASSERT(rc != 0 || !tandem_raft_host_needs_flush(h));
+    return rc;
 }
 
 int tandem_raft_host_snapshot(tandem_raft_host *h, uint64_t *index_out, tandem_diag *diag)

@@ -103,6 +103,7 @@ int host_meta_decode(const uint8_t *data, size_t len, host_meta *m, tandem_diag 
 static int meta_write(tandem_raft_host *h, const char *path, const host_meta *m, tandem_diag *diag)
 {
     TANDEM_ASSERT(h != NULL && path != NULL);
+    TANDEM_ASSERT(m != NULL && m->index > 0);
     tandem_buf b = TANDEM_BUF_INIT;
     int rc = host_meta_encode(m, &b);
     rc = rc ? rc : tandem_file_write_atomic(h->o.ops, path, b.data, b.len);
@@ -116,6 +117,7 @@ static int meta_write(tandem_raft_host *h, const char *path, const host_meta *m,
 static int meta_read(tandem_raft_host *h, const char *path, host_meta *m, tandem_diag *diag)
 {
     TANDEM_ASSERT(h != NULL && path != NULL);
+    TANDEM_ASSERT(m != NULL);
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = tandem_file_read_all(h->o.ops, path, HOST_META_MAX_BYTES, &data, &len);
@@ -139,6 +141,7 @@ typedef struct name_list {
 static int collect(void *arg, const char *name)
 {
     name_list *l = arg;
+    TANDEM_ASSERT(name != NULL);
     TANDEM_ASSERT(l->n <= LIST_NAMES_MAX);
     if (strlen(name) >= LIST_NAME_BYTES || l->n == LIST_NAMES_MAX) {
         return TANDEM_OK; /* not ours (ours are short); a full list is cleaned next time */
@@ -162,6 +165,8 @@ static uint64_t snap_name_index(const char *name, const char *ext)
 /* Removes every snapshot file but those of `keep`, and temporary files. */
 static int remove_others(tandem_raft_host *h, uint64_t keep, tandem_diag *diag)
 {
+    TANDEM_ASSERT(h != NULL && h->snap_dir[0] != '\0');
+    TANDEM_ASSERT(keep == h->snap_index);
     name_list *l = calloc(1, sizeof(*l));
     if (l == NULL) {
         return tandem_diag_set(diag, TANDEM_ENOMEM, "raft host: out of memory");
@@ -196,6 +201,7 @@ static int remove_others(tandem_raft_host *h, uint64_t keep, tandem_diag *diag)
 /* True when snap-<index> is complete: meta and kv file both verify. */
 static bool snapshot_usable(tandem_raft_host *h, uint64_t index, host_meta *m)
 {
+    TANDEM_ASSERT(h != NULL && m != NULL);
     TANDEM_ASSERT(index > 0);
     char path[HOST_PATH_BYTES];
     host_snap_path(h, index, "meta", path);
@@ -243,6 +249,7 @@ int host_recover_snapshots(tandem_raft_host *h, tandem_raft_snapshot_meta *snap,
 /* CRC32C of the first `size` bytes of an open file; TANDEM_ERANGE when shorter. */
 static int file_crc(tandem_raft_host *h, int fd, uint64_t size, uint32_t *crc_out)
 {
+    TANDEM_ASSERT(fd >= 0 && crc_out != NULL);
     uint8_t *buf = malloc(READ_BYTES);
     if (buf == NULL) {
         return TANDEM_ENOMEM;
@@ -278,6 +285,7 @@ static int discard_staged(tandem_raft_host *h, tandem_diag *diag)
     rc = rc ? rc : h->o.ops->sync_dir(h->o.ops, h->snap_dir);
     h->recv_index = h->recv_term = h->recv_bytes = 0;
     h->recv_crc = 0;
+    TANDEM_ASSERT(h->recv_index == 0 && h->recv_bytes == 0);
     if (rc != 0) {
         return tandem_diag_set(diag, rc, "raft host: removing the staged snapshot in %s: %s",
                                h->snap_dir, tandem_strerror(rc));
@@ -288,6 +296,7 @@ static int discard_staged(tandem_raft_host *h, tandem_diag *diag)
 /* Checks recv.kv against recv.meta and cuts what follows the counted bytes. */
 static int staged_valid(tandem_raft_host *h, const host_meta *m, bool *valid)
 {
+    TANDEM_ASSERT(m->kind == HOST_META_STAGED);
     char path[HOST_PATH_BYTES];
     recv_path(h, "kv", path);
     int fd = -1;
@@ -341,6 +350,7 @@ int host_recover_staged(tandem_raft_host *h, tandem_diag *diag)
     h->recv_bytes = m.size_bytes;
     h->recv_crc = m.crc;
     h->stats.staged_resumed_bytes = m.size_bytes;
+    TANDEM_ASSERT(h->recv_index > h->snap_index);
     return TANDEM_OK;
 }
 
@@ -396,7 +406,9 @@ int host_take_snapshot(tandem_raft_host *h, tandem_diag *diag)
     h->since_bytes = 0;
     h->stats.snapshots_taken++;
     rc = remove_others(h, index, diag);
-    return rc ? rc : compact_journal(h, diag);
+    rc = rc ? rc : compact_journal(h, diag);
+    TANDEM_ASSERT(h->snap_index == tandem_raft_snapshot_index(h->raft));
+    return rc;
 }
 
 /* ---- sending ---- */
@@ -426,6 +438,7 @@ static int open_for_send(tandem_raft_host *h, tandem_diag *diag)
 int host_send_snapshot(tandem_raft_host *h, const tandem_raft_message *m, tandem_diag *diag)
 {
     TANDEM_ASSERT(m->type == TANDEM_RAFT_MSG_SNAPSHOT);
+    TANDEM_ASSERT(h->chunk != NULL);
     if (m->index != h->snap_index || h->snap_index == 0) {
         return TANDEM_OK; /* not the snapshot on disk (cannot happen): the core retries */
     }
@@ -446,6 +459,7 @@ int host_send_snapshot(tandem_raft_host *h, const tandem_raft_message *m, tandem
                                (unsigned long long)m->index, (unsigned long long)m->hint,
                                tandem_strerror(rc));
     }
+    TANDEM_ASSERT(got <= h->o.chunk_size_bytes && got <= left);
     tandem_raft_message filled = *m;
     filled.chunk = h->chunk;
     filled.chunk_size_bytes = (uint32_t)got;
@@ -461,6 +475,7 @@ int host_send_snapshot(tandem_raft_host *h, const tandem_raft_message *m, tandem
 
 static int open_staged(tandem_raft_host *h, bool fresh, tandem_diag *diag)
 {
+    TANDEM_ASSERT(h != NULL);
     char path[HOST_PATH_BYTES];
     recv_path(h, "kv", path);
     if (h->recv_fd >= 0 && !fresh) {
@@ -512,6 +527,7 @@ int host_store_chunk(tandem_raft_host *h, const tandem_raft_update *u, tandem_di
     h->recv_bytes += n;
     h->recv_crc = tandem_crc32c(h->recv_crc, u->snapshot_chunk, n);
     h->stats.chunks_stored++;
+    TANDEM_ASSERT(h->recv_bytes >= n && h->recv_index > 0);
     host_meta m = {.kind = HOST_META_STAGED,
                    .index = h->recv_index,
                    .term = h->recv_term,
@@ -525,6 +541,8 @@ int host_store_chunk(tandem_raft_host *h, const tandem_raft_update *u, tandem_di
 /* Makes the complete staged file snapshot `index`: verified, renamed, meta written. */
 static int promote_staged(tandem_raft_host *h, const tandem_raft_update *u, tandem_diag *diag)
 {
+    TANDEM_ASSERT(u->snapshot_config != NULL);
+    TANDEM_ASSERT(h->recv_fd < 0);
     char from[HOST_PATH_BYTES], to[HOST_PATH_BYTES];
     recv_path(h, "kv", from);
     uint64_t applied = 0;
