@@ -34,6 +34,10 @@ static const regression regressions[] = {
      * candidate: no leader again (fixed: voters of the committed
      * configuration may campaign) */
     {"membership", 20277304, "liveness after an uncommitted self-demotion"},
+    /* soak on the replica host: a follower whose uncommitted configuration
+     * was replaced by another at the same index kept the old one in force,
+     * and no replica could be elected (fixed in raft_log_truncate) */
+    {"membership", 20263800, "configuration replaced at the same index"},
 };
 
 static void report(const char *name, const uint64_t *faults)

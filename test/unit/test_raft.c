@@ -927,6 +927,45 @@ static void test_partial_snapshot_resumes_after_restart(void)
     tandem_buf_free(&cb);
 }
 
+/* Found by the simulator's soak (membership, seed 20263800): a follower
+ * whose uncommitted configuration entry was replaced by a different one at
+ * the same index kept the old configuration in force (the refresh took the
+ * new entry for the old one), so no replica could be elected again. */
+static void test_config_replaced_at_same_index(void)
+{
+    cluster c;
+    cluster_init(&c, 3);
+    tandem_raft_config x = three_voters(), y = three_voters();
+    x.members[0].role = TANDEM_RAFT_LEARNER;
+    y.members[2].role = TANDEM_RAFT_LEARNER;
+    tandem_buf bx = TANDEM_BUF_INIT, by = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_raft_config_encode(&x, &bx));
+    CHECK_OK(tandem_raft_config_encode(&y, &by));
+    tandem_raft_entry ex = {2, TANDEM_JOURNAL_CONFIG, (uint32_t)bx.len, bx.data};
+    tandem_raft_entry ey = {3, TANDEM_JOURNAL_CONFIG, (uint32_t)by.len, by.data};
+    tandem_raft_message a = {.type = TANDEM_RAFT_MSG_APPEND,
+                             .from = 2,
+                             .to = 1,
+                             .term = 2,
+                             .index = 1,
+                             .log_term = 1,
+                             .n_entries = 1,
+                             .entries = &ex};
+    CHECK_OK(tandem_raft_step(c.r[1], &a));
+    CHECK_EQ_U64(TANDEM_RAFT_LEARNER, tandem_raft_config_current(c.r[1])->members[0].role);
+    handle(&c, 1);
+    a.from = 3;
+    a.term = 3;
+    a.entries = &ey;
+    CHECK_OK(tandem_raft_step(c.r[1], &a));
+    const tandem_raft_config *now = tandem_raft_config_current(c.r[1]);
+    CHECK_EQ_U64(TANDEM_RAFT_VOTER, now->members[0].role);
+    CHECK_EQ_U64(TANDEM_RAFT_LEARNER, now->members[2].role);
+    tandem_buf_free(&bx);
+    tandem_buf_free(&by);
+    cluster_free(&c);
+}
+
 static const tandem_test cases[] = {
     {"message_roundtrip", test_message_roundtrip},
     {"message_refusals", test_message_refusals},
@@ -947,6 +986,7 @@ static const tandem_test cases[] = {
     {"bogus_indexes_ignored", test_bogus_indexes_ignored},
     {"commit_waits_for_install", test_commit_waits_for_install},
     {"partial_snapshot_resumes_after_restart", test_partial_snapshot_resumes_after_restart},
+    {"config_replaced_at_same_index", test_config_replaced_at_same_index},
     {NULL, NULL},
 };
 
