@@ -158,6 +158,10 @@ int tandem_raft_load_entry(tandem_raft *r, const tandem_raft_entry *e, tandem_di
                                (unsigned long long)(raft_last_index(r) + 1),
                                (unsigned long long)e->term);
     }
+    if (raft_last_index(r) >= TANDEM_RAFT_INDEX_MAX) {
+        return tandem_diag_set(diag, TANDEM_ECORRUPT, "raft: entry past index %llu",
+                               (unsigned long long)TANDEM_RAFT_INDEX_MAX);
+    }
     if (e->term < raft_last_term(r)) {
         return tandem_diag_set(diag, TANDEM_EINVAL, "raft: entry %llu has term %llu below %llu",
                                (unsigned long long)(raft_last_index(r) + 1),
@@ -185,6 +189,11 @@ int tandem_raft_load_done(tandem_raft *r, uint64_t commit_index, tandem_diag *di
     r->persisted = last;
     r->unstable_from = last + 1;
     r->reported_commit = r->snap_index; /* the state holds the snapshot already */
+    if (r->recv_index <= r->snap_index || r->recv_index <= r->commit) {
+        r->recv_index = 0; /* a staged snapshot the log has passed */
+        r->recv_term = 0;
+        r->recv_offset = 0;
+    }
     if (raft_last_term(r) > r->term) {
         r->term = raft_last_term(r);
         r->voted_for = TANDEM_RAFT_NONE;
@@ -274,6 +283,10 @@ int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m)
         m->type < TANDEM_RAFT_MSG_APPEND || m->type > TANDEM_RAFT_MSG_FORCE_WON ||
         !sender_admitted(r, m)) {
         return TANDEM_OK;
+    }
+    if (m->index > TANDEM_RAFT_INDEX_MAX || m->commit > TANDEM_RAFT_INDEX_MAX ||
+        m->n_entries > TANDEM_RAFT_INDEX_MAX - m->index) {
+        return TANDEM_OK; /* an index no log reaches: the next index would wrap */
     }
     if (m->type >= TANDEM_RAFT_MSG_FORCE) {
         raft_force_step(r, m); /* outside the term rules: the force sets terms itself */

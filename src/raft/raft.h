@@ -49,6 +49,10 @@
 #define TANDEM_RAFT_MEMBERS_MAX 16
 /* Messages with a higher term are dropped, so terms can never overflow. */
 #define TANDEM_RAFT_TERM_MAX ((uint64_t)1 << 62)
+/* Log indexes stop here for the same reason: a message naming an index
+ * above it (or entries that would reach past it) is dropped, so the index
+ * after the last one can never wrap. */
+#define TANDEM_RAFT_INDEX_MAX ((uint64_t)1 << 62)
 /* AppendEntries in flight per follower, and entries/bytes per message. */
 #define TANDEM_RAFT_WINDOW_MAX           256
 #define TANDEM_RAFT_BATCH_ENTRIES_MAX    4096
@@ -243,14 +247,24 @@ int tandem_raft_load_done(tandem_raft *r, uint64_t commit_index, tandem_diag *di
 
 /* A snapshot of the state up to `index` (entry term `term`, configuration
  * `conf` in force there) is on disk: called before load_entry, which then
- * takes the entries after index. */
+ * takes the entries after index. TANDEM_ECORRUPT for an index above
+ * TANDEM_RAFT_INDEX_MAX or a term above TANDEM_RAFT_TERM_MAX. */
 int tandem_raft_load_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
                               const tandem_raft_config *conf);
+
+/* The host holds `size_bytes` bytes of snapshot `index` (entry term `term`)
+ * staged from before a restart: the core asks the leader to go on from
+ * there instead of from 0 when that snapshot is sent again. Called before
+ * load_done; forgotten at load_done when index is not above the snapshot
+ * index. TANDEM_ERANGE for an index or term past the bounds. */
+int tandem_raft_load_partial_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
+                                      uint64_t size_bytes);
 
 /* Events. Each returns 0 or an error; none may be called between ready and
  * advance. step ignores messages not addressed to this replica and,
  * whatever their term, messages from senders that are not members (id and
- * incarnation) of the configuration in force (fencing). */
+ * incarnation) of the configuration in force (fencing), and messages whose
+ * indexes pass TANDEM_RAFT_INDEX_MAX. */
 int tandem_raft_step(tandem_raft *r, const tandem_raft_message *m);
 void tandem_raft_tick(tandem_raft *r);
 /* The log is durable up to `index`, whose entry has `term` (a report for an

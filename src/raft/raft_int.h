@@ -64,7 +64,8 @@ struct tandem_raft {
     uint64_t recv_term;
     uint64_t recv_offset; /* bytes received in order so far */
     tandem_raft_config recv_conf;
-    uint8_t *chunk; /* a received chunk the host has not stored yet */
+    bool recv_conf_known; /* false after a restart resumed a staged snapshot */
+    uint8_t *chunk;       /* a received chunk the host has not stored yet */
     size_t chunk_len;
     uint64_t chunk_offset;
     bool chunk_pending;

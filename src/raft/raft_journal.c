@@ -33,8 +33,12 @@ int tandem_raft_journal_load(tandem_raft *r, tandem_journal *j,
     }
     uint64_t first = tandem_journal_first_index(j);
     if (snap != NULL) {
+        rc = tandem_raft_load_snapshot(r, snap->index, snap->term, &snap->config);
+        if (rc != 0) {
+            return tandem_diag_set(diag, rc, "raft: snapshot at index %llu term %llu is impossible",
+                                   (unsigned long long)snap->index, (unsigned long long)snap->term);
+        }
         rc = continue_snapshot(j, snap, diag);
-        rc = rc ? rc : tandem_raft_load_snapshot(r, snap->index, snap->term, &snap->config);
         if (rc != 0) {
             return rc;
         }

@@ -93,6 +93,11 @@ void raft_log_truncate(tandem_raft *r, uint64_t from)
     if (r->leader_match >= from) {
         r->leader_match = from - 1;
     }
+    if (r->conf_index >= from) {
+        /* the configuration entry in force is gone; one appended at the same
+         * index may differ, so raft_conf_refresh must not take it for this one */
+        r->conf_index = 0;
+    }
     if (r->unstable_from > from) {
         /* entries already handed to the host are removed: tell it */
         if (r->truncate_from == 0 || from < r->truncate_from) {

@@ -48,6 +48,11 @@ static uint64_t acked_index(const tandem_raft *r)
 
 static void follower_commit(tandem_raft *r, uint64_t leader_commit)
 {
+    if (r->install_pending) {
+        /* the install drops the log past the snapshot: nothing there may
+         * count as committed until the journal restarts after it */
+        return;
+    }
     uint64_t c = leader_commit < r->leader_match ? leader_commit : r->leader_match;
     if (c > r->commit) {
         r->commit = c;
@@ -264,6 +269,14 @@ void raft_recv_heartbeat_resp(tandem_raft *r, const tandem_raft_message *m)
     }
     p->recent_active = true;
     p->probe_sent = false;
+    if (p->state == RAFT_REPLICATE && m->index < p->match) {
+        /* It no longer knows it matches us: it restarted, and what was in
+         * flight (and any unsynced tail) is gone. Without this a follower
+         * that lost entries waits for the next proposal to learn it. */
+        p->state = RAFT_PROBE;
+        p->next = p->match + 1;
+        inflight_reset(p);
+    }
     if (p->state == RAFT_REPLICATE && p->inflight_count >= r->opts.window_messages) {
         /* a full window and silence: let one more through to learn more */
         p->inflight_start = (p->inflight_start + 1) % TANDEM_RAFT_WINDOW_MAX;

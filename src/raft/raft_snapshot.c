@@ -33,6 +33,9 @@ int tandem_raft_load_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
 {
     TANDEM_ASSERT(r != NULL && conf != NULL);
     TANDEM_ASSERT(!r->loaded && r->log_len == 0);
+    if (index > TANDEM_RAFT_INDEX_MAX || term > TANDEM_RAFT_TERM_MAX) {
+        return TANDEM_ECORRUPT;
+    }
     r->snap_index = index;
     r->snap_term = term;
     r->conf_index = index;
@@ -42,6 +45,21 @@ int tandem_raft_load_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
     }
     r->conf = *conf;
     return raft_progress_rebuild(r);
+}
+
+int tandem_raft_load_partial_snapshot(tandem_raft *r, uint64_t index, uint64_t term,
+                                      uint64_t size_bytes)
+{
+    TANDEM_ASSERT(r != NULL);
+    TANDEM_ASSERT(!r->loaded);
+    if (index == 0 || index > TANDEM_RAFT_INDEX_MAX || term > TANDEM_RAFT_TERM_MAX) {
+        return TANDEM_ERANGE;
+    }
+    r->recv_index = index;
+    r->recv_term = term;
+    r->recv_offset = size_bytes;
+    r->recv_conf_known = false; /* taken from the next chunk */
+    return TANDEM_OK;
 }
 
 /* The configuration in force at `index` (>= the snapshot index). */
@@ -123,6 +141,20 @@ static void reply(tandem_raft *r, const tandem_raft_message *m)
     raft_send(r, &resp);
 }
 
+/* Takes the snapshot's configuration from m, when it carries a valid one. */
+static bool take_config(tandem_raft *r, const tandem_raft_message *m)
+{
+    tandem_raft_config c;
+    if (m->n_entries != 1 || m->entries[0].kind != TANDEM_JOURNAL_CONFIG ||
+        tandem_raft_config_decode(m->entries[0].payload, m->entries[0].size_bytes, &c, NULL) != 0) {
+        return false;
+    }
+    r->recv_conf = c;
+    r->recv_conf_known = true;
+    TANDEM_ASSERT(r->recv_conf.n_members <= TANDEM_RAFT_MEMBERS_MAX);
+    return true;
+}
+
 /* Starts receiving snapshot m->index, if m is its first chunk and valid. */
 static bool start_receiving(tandem_raft *r, const tandem_raft_message *m)
 {
@@ -138,6 +170,7 @@ static bool start_receiving(tandem_raft *r, const tandem_raft_message *m)
     r->recv_term = m->log_term;
     r->recv_offset = 0;
     r->recv_conf = c;
+    r->recv_conf_known = true;
     return true;
 }
 
@@ -161,6 +194,9 @@ void raft_recv_snapshot(tandem_raft *r, const tandem_raft_message *m)
     if ((r->recv_index != m->index || r->recv_term != m->log_term) && !start_receiving(r, m)) {
         reply(r, m); /* asks for offset 0 */
         return;
+    }
+    if (!r->recv_conf_known && !take_config(r, m)) {
+        return; /* resumed after a restart: the configuration comes with every chunk */
     }
     if (m->hint != r->recv_offset || m->chunk_size_bytes > TANDEM_RAFT_CHUNK_SIZE_BYTES_MAX) {
         reply(r, m); /* out of order: tell where to resume */

@@ -1,9 +1,11 @@
 /*
  * sim.h — the deterministic simulator of tandem's Raft core.
  *
- * One thread runs N replicas of one partition, each a real tandem_raft core
- * over a real journal on its own in-memory faulty disk (base/faultfs.h), with
- * a virtual clock in milliseconds and a simulated network. One seed drives
+ * One thread runs N replicas of one partition, each the broker's replica host
+ * (raft/raft_host.h: a real tandem_raft core, its journal and snapshot files
+ * on its own in-memory faulty disk, base/faultfs.h, and an in-memory
+ * tandem_kv state that a crash loses), with a virtual clock in milliseconds
+ * and a simulated network. One seed drives
  * every choice (delays, drops, duplicates, partitions, crashes, torn writes,
  * fsync EIO, ENOSPC, proposals, membership changes, leadership transfers), so
  * a run is replayed exactly by its seed.
@@ -11,7 +13,8 @@
  * Invariants checked while it runs: at most one leader per term (after every
  * event), no committed entry changed and every new leader holding all
  * committed entries (at every commit and election), equal applied state at
- * equal index (at every apply), log matching between every pair of live
+ * equal index (the kv digests, after every applying transaction and every
+ * snapshot install), log matching between every pair of live
  * replicas (every 50 ms and at the end). At the end the network heals, every
  * replica restarts, and a last proposal must commit (liveness).
  *
@@ -54,6 +57,7 @@ enum sim_fault {
     SIM_CHUNK,       /* a snapshot chunk was sent */
     SIM_INSTALL,     /* a follower installed a snapshot it received */
     SIM_SLOW_FSYNC,  /* an fsync took 50..200 ms */
+    SIM_RESUME,      /* a restarted replica resumed a staged partial snapshot */
     /* region scenarios (region_script) */
     SIM_REGION_LOST,     /* a region was lost (its replicas crashed, or cut off one way) */
     SIM_FORCE,           /* a forced reconfiguration was asked of a survivor */
@@ -97,6 +101,7 @@ typedef struct sim_options {
     uint32_t propose_every_ms;     /* mean time between proposals */
     uint32_t batch_entries;        /* core option: entries per AppendEntries */
     uint32_t window_messages;      /* core option: AppendEntries in flight per follower */
+    uint32_t chunk_size_bytes;     /* host option: snapshot bytes per message */
     uint32_t bugs;                 /* TANDEM_RAFT_BUG_* planted in every replica */
     /* regions: 1 puts every replica in region 0; 2 puts replica i in region
      * (i - 1) % 2 and checks, at every commit, that the leader holds durable

@@ -724,6 +724,274 @@ static void test_bogus_terms_ignored(void)
     cluster_free(&c);
 }
 
+/* A SNAPSHOT message, with the encoded three-voter configuration in *cb. */
+static tandem_raft_message snapshot_msg(tandem_buf *cb, tandem_raft_entry *ce, uint64_t index,
+                                        uint8_t flags)
+{
+    tandem_raft_config conf = three_voters();
+    tandem_buf_reset(cb);
+    CHECK_OK(tandem_raft_config_encode(&conf, cb));
+    *ce = (tandem_raft_entry){1, TANDEM_JOURNAL_CONFIG, (uint32_t)cb->len, cb->data};
+    tandem_raft_message m = {.type = TANDEM_RAFT_MSG_SNAPSHOT,
+                             .flags = flags,
+                             .from = 2,
+                             .incarnation = 102,
+                             .to = 1,
+                             .term = 2,
+                             .index = index,
+                             .log_term = 1,
+                             .n_entries = 1,
+                             .entries = ce,
+                             .chunk_size_bytes = 1,
+                             .chunk = (const uint8_t *)"x"};
+    return m;
+}
+
+/* Hands over every ready of r as a host would, installing snapshots. */
+static void drain_install(tandem_raft *r)
+{
+    for (int i = 0; i < 8 && tandem_raft_has_ready(r); i++) {
+        tandem_raft_update u;
+        tandem_raft_ready(r, &u);
+        bool install = u.snapshot_install;
+        uint64_t snap = u.snapshot_index;
+        uint64_t last = u.entries_first_index + u.n_entries - 1;
+        tandem_raft_advance(r);
+        if (u.n_entries > 0) {
+            tandem_raft_persisted(r, last, tandem_raft_term_at(r, last));
+        }
+        if (install) {
+            tandem_raft_snapshot_installed(r, snap);
+        }
+    }
+}
+
+/*
+ * Found by the fuzz target (tandem_raft_ready asserted unstable_from <=
+ * last + 1): a snapshot claiming index UINT64_MAX was installed, so the next
+ * index wrapped to 0; a snapshot just below it followed by one appended
+ * entry wrapped the same way. Indexes past TANDEM_RAFT_INDEX_MAX are refused.
+ */
+static void test_bogus_indexes_ignored(void)
+{
+    tandem_buf cb = TANDEM_BUF_INIT;
+    tandem_raft_entry ce;
+    uint64_t bad[] = {UINT64_MAX, UINT64_MAX - 1, TANDEM_RAFT_INDEX_MAX + 1};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        cluster c;
+        cluster_init(&c, 3);
+        tandem_raft_message m = snapshot_msg(&cb, &ce, bad[k], TANDEM_RAFT_FLAG_LAST);
+        CHECK_OK(tandem_raft_step(c.r[1], &m));
+        drain_install(c.r[1]);
+        CHECK_EQ_U64(0, tandem_raft_snapshot_index(c.r[1]));
+        CHECK_EQ_U64(1, tandem_raft_last_index(c.r[1]));
+        /* an append that would run past the bound is dropped too */
+        tandem_raft_entry e = {2, TANDEM_JOURNAL_DATA, 1, (const uint8_t *)"y"};
+        tandem_raft_message a = {.type = TANDEM_RAFT_MSG_APPEND,
+                                 .from = 2,
+                                 .incarnation = 102,
+                                 .to = 1,
+                                 .term = 2,
+                                 .index = bad[k] - 1,
+                                 .log_term = 1,
+                                 .commit = bad[k],
+                                 .n_entries = 1,
+                                 .entries = &e};
+        CHECK_OK(tandem_raft_step(c.r[1], &a));
+        drain_install(c.r[1]);
+        CHECK_EQ_U64(1, tandem_raft_last_index(c.r[1]));
+        CHECK_EQ_U64(1, tandem_raft_commit_index(c.r[1]));
+        cluster_free(&c);
+    }
+    /* the largest index allowed still works */
+    cluster c;
+    cluster_init(&c, 3);
+    tandem_raft_message m =
+        snapshot_msg(&cb, &ce, TANDEM_RAFT_INDEX_MAX - 1, TANDEM_RAFT_FLAG_LAST);
+    CHECK_OK(tandem_raft_step(c.r[1], &m));
+    drain_install(c.r[1]);
+    CHECK_EQ_U64(TANDEM_RAFT_INDEX_MAX - 1, tandem_raft_snapshot_index(c.r[1]));
+    tandem_raft_entry e = {2, TANDEM_JOURNAL_DATA, 1, (const uint8_t *)"y"};
+    tandem_raft_message a = {.type = TANDEM_RAFT_MSG_APPEND,
+                             .from = 2,
+                             .incarnation = 102,
+                             .to = 1,
+                             .term = 2,
+                             .index = TANDEM_RAFT_INDEX_MAX - 1,
+                             .log_term = 1,
+                             .n_entries = 1,
+                             .entries = &e};
+    CHECK_OK(tandem_raft_step(c.r[1], &a));
+    drain_install(c.r[1]);
+    CHECK_EQ_U64(TANDEM_RAFT_INDEX_MAX, tandem_raft_last_index(c.r[1]));
+    a.index = TANDEM_RAFT_INDEX_MAX;
+    CHECK_OK(tandem_raft_step(c.r[1], &a));
+    drain_install(c.r[1]);
+    CHECK_EQ_U64(TANDEM_RAFT_INDEX_MAX, tandem_raft_last_index(c.r[1]));
+    cluster_free(&c);
+    tandem_buf_free(&cb);
+}
+
+/*
+ * Found while reasoning over the same assertion: a follower with entries
+ * past a snapshot it is receiving let a heartbeat raise its commit index
+ * while the install was pending; the install then dropped those entries and
+ * left the commit index past the end of the log (the next heartbeat
+ * asserted). The commit index stays put until the snapshot is installed.
+ */
+static void test_commit_waits_for_install(void)
+{
+    cluster c;
+    cluster_init(&c, 3);
+    tandem_buf cb = TANDEM_BUF_INIT;
+    tandem_raft_entry ce;
+    /* first chunk of snapshot 3, then entries 2..8 from the same leader */
+    tandem_raft_message m = snapshot_msg(&cb, &ce, 3, 0);
+    CHECK_OK(tandem_raft_step(c.r[1], &m));
+    drain_install(c.r[1]);
+    tandem_raft_entry es[7];
+    for (int i = 0; i < 7; i++) {
+        es[i] = (tandem_raft_entry){2, TANDEM_JOURNAL_DATA, 1, (const uint8_t *)"e"};
+    }
+    tandem_raft_message a = {.type = TANDEM_RAFT_MSG_APPEND,
+                             .from = 2,
+                             .incarnation = 102,
+                             .to = 1,
+                             .term = 2,
+                             .index = 1,
+                             .log_term = 1,
+                             .n_entries = 7,
+                             .entries = es};
+    CHECK_OK(tandem_raft_step(c.r[1], &a));
+    drain_install(c.r[1]);
+    CHECK_EQ_U64(8, tandem_raft_last_index(c.r[1]));
+    /* the last chunk, then a heartbeat before the host installs */
+    m.flags = TANDEM_RAFT_FLAG_LAST;
+    m.hint = 1;
+    CHECK_OK(tandem_raft_step(c.r[1], &m));
+    tandem_raft_message hb = {.type = TANDEM_RAFT_MSG_HEARTBEAT,
+                              .from = 2,
+                              .incarnation = 102,
+                              .to = 1,
+                              .term = 2,
+                              .commit = 6};
+    CHECK_OK(tandem_raft_step(c.r[1], &hb));
+    CHECK_EQ_U64(1, tandem_raft_commit_index(c.r[1]));
+    drain_install(c.r[1]);
+    CHECK_EQ_U64(3, tandem_raft_snapshot_index(c.r[1]));
+    CHECK_EQ_U64(3, tandem_raft_last_index(c.r[1]));
+    CHECK_EQ_U64(3, tandem_raft_commit_index(c.r[1]));
+    CHECK_OK(tandem_raft_step(c.r[1], &hb));
+    drain_install(c.r[1]);
+    CHECK_EQ_U64(3, tandem_raft_commit_index(c.r[1]));
+    tandem_buf_free(&cb);
+    cluster_free(&c);
+}
+
+/* A follower restarted with a staged partial snapshot asks the leader to go
+ * on from the bytes it has, and takes the configuration from that chunk. */
+static void test_partial_snapshot_resumes_after_restart(void)
+{
+    tandem_raft_config conf = three_voters();
+    tandem_buf cb = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_raft_config_encode(&conf, &cb));
+    tandem_seeded_rand rnd;
+    tandem_seeded_rand_init(&rnd, 2);
+    tandem_raft_options o;
+    tandem_raft_options_default(&o, 2, &rnd.base);
+    o.incarnation = 102; /* as three_voters names it */
+    tandem_raft *f;
+    CHECK_OK(tandem_raft_new(&o, &f, NULL));
+    CHECK_OK(tandem_raft_load_hard_state(f, 2, TANDEM_RAFT_NONE));
+    CHECK_RC(TANDEM_ERANGE, tandem_raft_load_partial_snapshot(f, 0, 2, 4));
+    CHECK_RC(TANDEM_ERANGE, tandem_raft_load_partial_snapshot(f, TANDEM_RAFT_INDEX_MAX + 1, 2, 4));
+    CHECK_OK(tandem_raft_load_partial_snapshot(f, 10, 2, 4));
+    tandem_raft_entry e = {1, TANDEM_JOURNAL_CONFIG, (uint32_t)cb.len, cb.data};
+    CHECK_OK(tandem_raft_load_entry(f, &e, NULL));
+    CHECK_OK(tandem_raft_load_done(f, 1, NULL));
+    tandem_raft_entry ce = {2, TANDEM_JOURNAL_CONFIG, (uint32_t)cb.len, cb.data};
+    tandem_raft_message m = {.type = TANDEM_RAFT_MSG_SNAPSHOT,
+                             .from = 1,
+                             .incarnation = 101,
+                             .to = 2,
+                             .term = 3,
+                             .index = 10,
+                             .log_term = 2,
+                             .n_entries = 1,
+                             .entries = &ce,
+                             .chunk_size_bytes = 4,
+                             .chunk = (const uint8_t *)"aaaa"};
+    tandem_raft_message resp;
+    tandem_raft_update u;
+    CHECK(step_and_find(f, &m, TANDEM_RAFT_MSG_SNAPSHOT_RESP, &resp, &u));
+    CHECK_EQ_U64(4, resp.hint); /* not 0: it has 4 bytes */
+    CHECK(u.snapshot_chunk == NULL);
+    tandem_raft_advance(f);
+    m.hint = 4;
+    m.flags = TANDEM_RAFT_FLAG_LAST;
+    CHECK(!step_and_find(f, &m, TANDEM_RAFT_MSG_APPEND_RESP, &resp, &u));
+    CHECK(u.snapshot_install);
+    CHECK_EQ_U64(4, u.snapshot_offset);
+    CHECK_EQ_U64(3, u.snapshot_config->n_members);
+    tandem_raft_advance(f);
+    tandem_raft_snapshot_installed(f, 10);
+    CHECK_EQ_U64(10, tandem_raft_snapshot_index(f));
+    tandem_raft_free(f);
+    /* a staged snapshot the log already passed is forgotten */
+    CHECK_OK(tandem_raft_new(&o, &f, NULL));
+    CHECK_OK(tandem_raft_load_partial_snapshot(f, 1, 1, 4));
+    CHECK_OK(tandem_raft_load_entry(f, &e, NULL));
+    CHECK_OK(tandem_raft_load_done(f, 1, NULL));
+    m.index = 1;
+    m.hint = 0;
+    m.flags = 0;
+    CHECK(step_and_find(f, &m, TANDEM_RAFT_MSG_APPEND_RESP, &resp, &u));
+    tandem_raft_advance(f);
+    tandem_raft_free(f);
+    tandem_buf_free(&cb);
+}
+
+/* Found by the simulator's soak (membership, seed 20263800): a follower
+ * whose uncommitted configuration entry was replaced by a different one at
+ * the same index kept the old configuration in force (the refresh took the
+ * new entry for the old one), so no replica could be elected again. */
+static void test_config_replaced_at_same_index(void)
+{
+    cluster c;
+    cluster_init(&c, 3);
+    tandem_raft_config x = three_voters(), y = three_voters();
+    x.members[0].role = TANDEM_RAFT_LEARNER;
+    y.members[2].role = TANDEM_RAFT_LEARNER;
+    tandem_buf bx = TANDEM_BUF_INIT, by = TANDEM_BUF_INIT;
+    CHECK_OK(tandem_raft_config_encode(&x, &bx));
+    CHECK_OK(tandem_raft_config_encode(&y, &by));
+    tandem_raft_entry ex = {2, TANDEM_JOURNAL_CONFIG, (uint32_t)bx.len, bx.data};
+    tandem_raft_entry ey = {3, TANDEM_JOURNAL_CONFIG, (uint32_t)by.len, by.data};
+    tandem_raft_message a = {.type = TANDEM_RAFT_MSG_APPEND,
+                             .from = 2,
+                             .incarnation = 102,
+                             .to = 1,
+                             .term = 2,
+                             .index = 1,
+                             .log_term = 1,
+                             .n_entries = 1,
+                             .entries = &ex};
+    CHECK_OK(tandem_raft_step(c.r[1], &a));
+    CHECK_EQ_U64(TANDEM_RAFT_LEARNER, tandem_raft_config_current(c.r[1])->members[0].role);
+    handle(&c, 1);
+    a.from = 3;
+    a.incarnation = 103;
+    a.term = 3;
+    a.entries = &ey;
+    CHECK_OK(tandem_raft_step(c.r[1], &a));
+    const tandem_raft_config *now = tandem_raft_config_current(c.r[1]);
+    CHECK_EQ_U64(TANDEM_RAFT_VOTER, now->members[0].role);
+    CHECK_EQ_U64(TANDEM_RAFT_LEARNER, now->members[2].role);
+    tandem_buf_free(&bx);
+    tandem_buf_free(&by);
+    cluster_free(&c);
+}
+
 static const tandem_test cases[] = {
     {"message_roundtrip", test_message_roundtrip},
     {"message_refusals", test_message_refusals},
@@ -741,6 +1009,10 @@ static const tandem_test cases[] = {
     {"priority_hands_over", test_priority_hands_over},
     {"bogus_terms_ignored", test_bogus_terms_ignored},
     {"snapshot_leader_sends_chunks", test_snapshot_leader_sends_chunks},
+    {"bogus_indexes_ignored", test_bogus_indexes_ignored},
+    {"commit_waits_for_install", test_commit_waits_for_install},
+    {"partial_snapshot_resumes_after_restart", test_partial_snapshot_resumes_after_restart},
+    {"config_replaced_at_same_index", test_config_replaced_at_same_index},
     {NULL, NULL},
 };
 

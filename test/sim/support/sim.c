@@ -4,7 +4,9 @@
  * Time advances one virtual millisecond per step. In each step the scenario
  * may inject faults, due messages are delivered, replicas tick every 10 ms
  * and finish due fsyncs, the leader may propose, and then every live replica
- * hands over its ready (persist term/vote, send, truncate/append, apply).
+ * runs its host (raft/raft_host.h, the broker's own code): persist term/vote,
+ * store snapshot chunks, send, truncate/append, apply into its state,
+ * install snapshots, snapshot and compact.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +19,7 @@
 #include "base/rand.h"
 #include "journal/journal.h"
 #include "raft/raft.h"
-#include "raft/raft_journal.h"
+#include "raft/raft_host.h"
 #include "sim.h"
 
 #define TICK_MS          10
@@ -25,16 +27,14 @@
 #define LOG_CHECK_MS     50
 #define MESSAGES_MAX     20000
 #define READY_ROUNDS_MAX 16
-#define SNAP_FILL_BYTES  2000 /* a snapshot is index, hash and this many derived bytes */
-#define CHUNK_BYTES      512
+#define STATE_KEYS       16
 
 static const char *const fault_names[SIM_FAULT_COUNT] = {
-    "drop",       "duplicate",       "reorder",      "partition",     "one-way",
-    "crash",      "torn-write",      "lost-write",   "fsync-eio",     "enospc",
-    "election",   "transfer",        "conf-change",  "snapshot",      "chunk",
-    "install",    "slow-fsync",      "region-lost",  "force",         "force-refused",
-    "force-done", "crash-preparing", "crash-voting", "crash-leading", "fenced",
-    "re-add",     "promote",         "old-disk",
+    "drop",          "duplicate",  "reorder",       "partition",  "one-way",         "crash",
+    "torn-write",    "lost-write", "fsync-eio",     "enospc",     "election",        "transfer",
+    "conf-change",   "snapshot",   "chunk",         "install",    "slow-fsync",      "resume",
+    "region-lost",   "force",      "force-refused", "force-done", "crash-preparing", "crash-voting",
+    "crash-leading", "fenced",     "re-add",        "promote",    "old-disk",
 };
 
 const char *sim_fault_name(int fault)
@@ -57,6 +57,7 @@ void sim_options_default(sim_options *o, uint64_t seed)
     o->restart_max_ms = 220;
     o->batch_entries = 16;
     o->window_messages = 8;
+    o->chunk_size_bytes = 256;
     o->regions = 1;
     o->loss_ms = 600;
 }
@@ -69,31 +70,27 @@ typedef struct sim_msg {
     size_t len;
 } sim_msg;
 
+typedef struct sim sim;
+
 typedef struct sim_replica {
+    sim *s;
     uint64_t id;
     tandem_seeded_rand rand;
     tandem_faultfs *fs;
-    tandem_journal *journal;
-    tandem_raft *raft;
+    tandem_kv *kv;          /* in memory: lost at a crash, rebuilt from snapshot and log */
+    tandem_raft_host *host; /* NULL while down */
+    tandem_raft *raft;      /* the host's core, NULL while down */
     bool up;
     uint64_t restart_at_ms;
     bool flush_pending;
     uint64_t flush_at_ms;
-    uint64_t applied;
-    uint64_t hash;
-    uint64_t checked_commit;
+    uint64_t applied;       /* last applied position whose digest was checked */
+    uint64_t installs_seen; /* host stats already counted */
+    uint64_t commit_seen;   /* commit index of the last update handed over */
     bool was_leader;
-    /* the durable snapshot (kept apart from the faulty disk: written atomically) */
-    uint64_t snap_index;
-    uint64_t snap_term;
-    uint64_t snap_hash;
-    tandem_raft_config snap_conf;
-    tandem_buf staging; /* snapshot being received */
-    uint64_t staging_index;
     uint64_t last_deliver_ms[SIM_REPLICAS_MAX]; /* per incoming link, for reorder counting */
     uint64_t incarnation;                       /* of its data directory (a new one when wiped) */
     bool held;                                  /* lost with its region: not restarted */
-    uint64_t seen_commit; /* commit index of its last update (region rule check) */
     uint32_t readd_stage; /* failback: 0 lost, 1 wiped (re-adding), 3 voter again,
                              4 old disk back, 5 removed */
     uint64_t readd_at_ms;
@@ -103,19 +100,21 @@ typedef struct sim_replica {
     bool old_disk_used;
 } sim_replica;
 
-/* What everyone agrees on so far: committed entries and applied hashes. */
+/* What everyone agrees on so far: committed entries and applied digests. */
 typedef struct sim_truth_entry {
     uint64_t term;
     uint32_t crc;
-    uint64_t hash; /* applied state after this entry (0: not yet known) */
+    bool digest_known;
+    uint64_t digest[2]; /* the state's digest with this entry last applied */
 } sim_truth_entry;
 
-typedef struct sim {
+struct sim {
     const sim_options *o;
     sim_result *res;
     tandem_seeded_rand rand;
     uint64_t now_ms;
     sim_replica rep[SIM_REPLICAS_MAX];
+    tandem_raft_config boot;
     bool blocked[SIM_REPLICAS_MAX][SIM_REPLICAS_MAX]; /* [from][to] */
     uint64_t heal_at_ms;
     sim_msg *msgs;
@@ -143,7 +142,7 @@ typedef struct sim {
     bool force_done;
     uint64_t force_done_ms;
     bool stale_returned;
-} sim;
+};
 
 static void fail(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -186,18 +185,6 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h ^ (h >> 29);
 }
 
-/* The bytes of a snapshot: index, hash, then bytes derived from the hash. */
-static int snap_blob(uint64_t index, uint64_t hash, tandem_buf *out)
-{
-    tandem_buf_reset(out);
-    int rc = tandem_buf_put_u64(out, index);
-    rc = rc ? rc : tandem_buf_put_u64(out, hash);
-    for (uint32_t i = 0; i < SNAP_FILL_BYTES && rc == 0; i++) {
-        rc = tandem_buf_put_u8(out, (uint8_t)(mix(hash, i) & 0xff));
-    }
-    return rc;
-}
-
 static void build_config(const sim_options *o, tandem_raft_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -211,6 +198,50 @@ static void build_config(const sim_options *o, tandem_raft_config *c)
     c->n_members = o->voters;
 }
 
+static bool truth_grow(sim *s, uint64_t len);
+static void committed_config(sim *s, const tandem_raft_entry *e);
+
+/* The state machine: STATE_KEYS keys, each holding the payload of the last
+ * data entry that hit it. Also checks each entry against what was
+ * committed before. */
+static int apply_entry(void *arg, tandem_kv_txn *txn, uint64_t index, const tandem_raft_entry *e,
+                       tandem_diag *diag)
+{
+    sim_replica *r = arg;
+    sim *s = r->s;
+    if (!truth_grow(s, index)) {
+        return TANDEM_ENOMEM;
+    }
+    uint32_t crc = tandem_crc32c(0, e->payload, e->size_bytes);
+    if (index > s->truth_len) {
+        s->truth[index - 1] = (sim_truth_entry){e->term, crc, false, {0, 0}};
+        s->truth_len = index;
+        if (e->kind == TANDEM_JOURNAL_CONFIG) {
+            committed_config(s, e);
+        }
+        if (index > s->res->committed) {
+            s->res->committed = index;
+        }
+    } else if (s->truth[index - 1].term != e->term || s->truth[index - 1].crc != crc) {
+        fail(s, "committed entry %llu changed: term %llu on replica %llu, term %llu before",
+             (unsigned long long)index, (unsigned long long)e->term, (unsigned long long)r->id,
+             (unsigned long long)s->truth[index - 1].term);
+    }
+    if (e->kind != TANDEM_JOURNAL_DATA) {
+        return TANDEM_OK;
+    }
+    uint8_t key[2] = {'k', (uint8_t)(index % STATE_KEYS)};
+    return tandem_kv_put(txn, 0, key, sizeof(key), e->payload, e->size_bytes, diag);
+}
+
+static void net_send(sim *s, uint32_t from, const tandem_raft_message *m);
+
+static void host_send(void *arg, const tandem_raft_message *m)
+{
+    sim_replica *r = arg;
+    net_send(r->s, (uint32_t)(r->id - 1), m);
+}
+
 /* ---- disk ---- */
 
 static void crash(sim *s, sim_replica *r)
@@ -218,10 +249,11 @@ static void crash(sim *s, sim_replica *r)
     if (!r->up) {
         return;
     }
-    tandem_raft_free(r->raft);
+    tandem_raft_host_close(r->host);
+    r->host = NULL;
     r->raft = NULL;
-    tandem_journal_close(r->journal);
-    r->journal = NULL;
+    tandem_kv_close(r->kv);
+    r->kv = NULL;
     tandem_faultfs_crash(r->fs, false);
     r->up = false;
     uint32_t idx = (uint32_t)(r->id - 1);
@@ -241,93 +273,77 @@ static void crash(sim *s, sim_replica *r)
     s->res->faults[SIM_CRASH]++;
 }
 
-static int journal_opts_open(sim_replica *r, tandem_diag *d)
+static void host_options(sim *s, sim_replica *r, tandem_raft_host_options *ho)
 {
-    tandem_journal_options jo;
-    tandem_journal_options_default(&jo);
-    jo.segment_size_bytes = 64 * 1024;
-    jo.entry_size_bytes_max = 4096;
-    jo.write_buffer_bytes = 64; /* write through early: leaves unsynced bytes to tear */
-    return tandem_journal_open(tandem_faultfs_ops(r->fs), "j", &jo, &r->journal, d);
+    memset(ho, 0, sizeof(*ho));
+    ho->ops = tandem_faultfs_ops(r->fs);
+    ho->dir = "r";
+    ho->kv = r->kv;
+    tandem_raft_options_default(&ho->raft, r->id, &r->rand.base);
+    ho->raft.window_messages = s->o->window_messages;
+    ho->raft.batch_entries = s->o->batch_entries;
+    ho->raft.bugs = s->o->bugs;
+    ho->raft.incarnation = r->incarnation;
+    tandem_journal_options_default(&ho->journal);
+    ho->journal.segment_size_bytes = 64 * 1024;
+    ho->journal.entry_size_bytes_max = 4096;
+    ho->journal.write_buffer_bytes = 64; /* write through early: leaves unsynced bytes to tear */
+    /* only the first data directory of a first voter is bootstrapped: a
+     * wiped one starts empty and is added back by the leader */
+    ho->bootstrap = r->id <= s->o->voters && r->generation == 0 ? &s->boot : NULL;
+    ho->apply = apply_entry;
+    ho->apply_arg = r;
+    ho->send = host_send;
+    ho->send_arg = r;
+    ho->chunk_size_bytes = s->o->chunk_size_bytes;
 }
 
-/* Opens the journal and loads the core from it, as a restarted broker would. */
+/* Opens the replica's host on its disk with a fresh in-memory state, as a
+ * restarted broker would: the state comes back from the snapshot and log. */
 static int start(sim *s, sim_replica *r)
 {
+    static const char *const tables[] = {"data"};
+    tandem_kv_options ko = {tables, 1, 0};
     tandem_diag d;
-    int rc = journal_opts_open(r, &d);
-    if (rc == TANDEM_EIO || rc == TANDEM_ENOSPC) {
+    int rc = tandem_kv_open_mem(&ko, &r->kv, &d);
+    tandem_raft_host_options ho;
+    host_options(s, r, &ho);
+    ho.kv = r->kv;
+    rc = rc ? rc : tandem_raft_host_open(&ho, &r->host, &d);
+    if (rc == TANDEM_EIO || rc == TANDEM_ENOSPC || rc == TANDEM_ESTOPPED) {
         /* the disk failed during recovery: power off and try again later */
+        tandem_kv_close(r->kv);
+        r->kv = NULL;
         tandem_faultfs_crash(r->fs, false);
         r->restart_at_ms = s->now_ms + 20 + rnd(s, 200);
         return 0;
     }
     if (rc != 0) {
-        fail(s, "replica %llu cannot open its journal: %s", (unsigned long long)r->id,
-             tandem_diag_text(&d));
+        fail(s, "replica %llu cannot open: %s", (unsigned long long)r->id, tandem_diag_text(&d));
         return rc;
     }
-    tandem_raft_options ro;
-    tandem_raft_options_default(&ro, r->id, &r->rand.base);
-    ro.window_messages = s->o->window_messages;
-    ro.batch_entries = s->o->batch_entries;
-    ro.bugs = s->o->bugs;
-    ro.incarnation = r->incarnation;
-    rc = tandem_raft_new(&ro, &r->raft, &d);
-    tandem_raft_snapshot_meta snap = {r->snap_index, r->snap_term, r->snap_conf};
-    /* index 1 is the bootstrap configuration, identical everywhere: committed */
-    uint64_t commit = tandem_journal_last_index(r->journal) >= 1 ? 1 : 0;
-    rc = rc ? rc
-            : tandem_raft_journal_load(r->raft, r->journal, r->snap_index > 0 ? &snap : NULL,
-                                       commit, &d);
-    if (rc == TANDEM_EIO || rc == TANDEM_ENOSPC || rc == TANDEM_ESTOPPED) {
-        /* the disk failed while the journal was reset after the snapshot */
-        tandem_raft_free(r->raft);
-        r->raft = NULL;
-        tandem_journal_close(r->journal);
-        r->journal = NULL;
-        tandem_faultfs_crash(r->fs, false);
-        r->restart_at_ms = s->now_ms + 20;
-        return 0;
-    }
-    if (rc != 0) {
-        fail(s, "replica %llu cannot load: %s", (unsigned long long)r->id, tandem_diag_text(&d));
-        return rc;
-    }
+    r->raft = tandem_raft_host_raft(r->host);
     r->up = true;
     r->was_leader = false;
-    r->applied = r->snap_index;
-    r->hash = r->snap_hash;
-    r->checked_commit = 0;
+    r->applied = 0;
+    r->installs_seen = 0;
+    r->commit_seen = 0;
+    tandem_raft_host_stats st;
+    tandem_raft_host_stats_get(r->host, &st);
+    s->res->faults[SIM_RESUME] += st.staged_resumed_bytes > 0;
     return 0;
 }
 
-static int create_replica(sim *s, uint32_t i, const tandem_raft_config *boot)
+static int create_replica(sim *s, uint32_t i)
 {
     sim_replica *r = &s->rep[i];
+    r->s = s;
     r->id = i + 1;
     r->incarnation = 1000 + i; /* as build_config names it */
     tandem_seeded_rand_init(&r->rand, s->o->seed * 31 + i + 1);
     int rc = tandem_faultfs_new(&r->rand.base, &r->fs);
     if (rc != 0) {
         return rc;
-    }
-    if (i < s->o->voters) {
-        tandem_diag d;
-        rc = journal_opts_open(r, &d);
-        tandem_buf b = TANDEM_BUF_INIT;
-        rc = rc ? rc : tandem_raft_config_encode(boot, &b);
-        uint64_t idx;
-        rc = rc ? rc
-                : tandem_journal_append(r->journal, 1, TANDEM_JOURNAL_CONFIG, b.data, b.len, &idx,
-                                        &d);
-        rc = rc ? rc : tandem_journal_flush(r->journal, &d);
-        tandem_buf_free(&b);
-        tandem_journal_close(r->journal);
-        r->journal = NULL;
-        if (rc != 0) {
-            return rc;
-        }
     }
     return start(s, r);
 }
@@ -355,32 +371,11 @@ static void net_send(sim *s, uint32_t from, const tandem_raft_message *m)
         return;
     }
     uint32_t to = (uint32_t)(m->to - 1);
-    tandem_raft_message filled;
-    tandem_buf blob = TANDEM_BUF_INIT;
     if (m->type == TANDEM_RAFT_MSG_SNAPSHOT) {
-        sim_replica *r = &s->rep[from];
-        if (m->index != r->snap_index || snap_blob(r->snap_index, r->snap_hash, &blob) != 0 ||
-            m->hint > blob.len) {
-            fail(s, "replica %llu asked to send snapshot %llu at %llu; it has %llu",
-                 (unsigned long long)r->id, (unsigned long long)m->index,
-                 (unsigned long long)m->hint, (unsigned long long)r->snap_index);
-            tandem_buf_free(&blob);
-            return;
-        }
-        filled = *m;
-        size_t left = blob.len - (size_t)m->hint;
-        filled.chunk_size_bytes = (uint32_t)(left < CHUNK_BYTES ? left : CHUNK_BYTES);
-        filled.chunk = blob.data + m->hint;
-        if (filled.chunk_size_bytes == left) {
-            filled.flags |= TANDEM_RAFT_FLAG_LAST;
-        }
-        m = &filled;
-        s->res->faults[SIM_CHUNK]++;
+        s->res->faults[SIM_CHUNK]++; /* the host filled it from its snapshot file */
     }
     tandem_buf_reset(&s->buf);
-    int enc = tandem_raft_message_encode(m, &s->buf);
-    tandem_buf_free(&blob);
-    if (enc != 0) {
+    if (tandem_raft_message_encode(m, &s->buf) != 0) {
         fail(s, "encode failed");
         return;
     }
@@ -519,40 +514,34 @@ static void check_commit_acks(sim *s, sim_replica *l, uint64_t commit)
     }
 }
 
-/* Checks newly committed entries against what was committed before, then
- * applies them and checks the applied state. */
-static void check_commit_and_apply(sim *s, sim_replica *r, uint64_t commit)
+/* Compares the state a replica has applied with the first state any replica
+ * had at the same position (kv digests, which include the position). */
+static void check_applied(sim *s, sim_replica *r)
 {
-    if (!truth_grow(s, commit)) {
+    uint64_t at = tandem_raft_host_applied_index(r->host);
+    if (at == r->applied || at == 0) {
         return;
     }
-    for (uint64_t i = r->applied + 1; i <= commit && !s->res->failed; i++) {
-        tandem_raft_entry e;
-        if (tandem_raft_entry_at(r->raft, i, &e) != 0) {
-            fail(s, "replica %llu committed %llu beyond its log", (unsigned long long)r->id,
-                 (unsigned long long)i);
-            return;
-        }
-        uint32_t crc = tandem_crc32c(0, e.payload, e.size_bytes);
-        r->hash = mix(mix(r->hash, e.term), crc);
-        if (i > s->truth_len) {
-            s->truth[i - 1] = (sim_truth_entry){e.term, crc, r->hash};
-            s->truth_len = i;
-            if (e.kind == TANDEM_JOURNAL_CONFIG) {
-                committed_config(s, &e);
-            }
-            if (i > s->res->committed) {
-                s->res->committed = i;
-            }
-        } else if (s->truth[i - 1].term != e.term || s->truth[i - 1].crc != crc) {
-            fail(s, "committed entry %llu changed: term %llu on replica %llu, term %llu before",
-                 (unsigned long long)i, (unsigned long long)e.term, (unsigned long long)r->id,
-                 (unsigned long long)s->truth[i - 1].term);
-        } else if (s->truth[i - 1].hash != r->hash) {
-            fail(s, "applied state of replica %llu differs at index %llu",
-                 (unsigned long long)r->id, (unsigned long long)i);
-        }
-        r->applied = i;
+    r->applied = at;
+    if (at > s->truth_len) {
+        fail(s, "replica %llu has state at %llu, beyond anything committed (%llu)",
+             (unsigned long long)r->id, (unsigned long long)at, (unsigned long long)s->truth_len);
+        return;
+    }
+    uint64_t dg[2];
+    tandem_diag d;
+    if (tandem_kv_digest(r->kv, dg, &d) != 0) {
+        fail(s, "replica %llu: digest: %s", (unsigned long long)r->id, tandem_diag_text(&d));
+        return;
+    }
+    sim_truth_entry *t = &s->truth[at - 1];
+    if (!t->digest_known) {
+        t->digest_known = true;
+        t->digest[0] = dg[0];
+        t->digest[1] = dg[1];
+    } else if (t->digest[0] != dg[0] || t->digest[1] != dg[1]) {
+        fail(s, "applied state of replica %llu differs at index %llu", (unsigned long long)r->id,
+             (unsigned long long)at);
     }
 }
 
@@ -602,75 +591,57 @@ static void io_failed(sim *s, sim_replica *r, int rc)
     crash(s, r); /* fail-stop: restart and recover from the disk */
 }
 
-static int store_chunk(sim *s, sim_replica *r, const tandem_raft_update *u)
+/* A host call failed: a disk fault restarts the replica, anything else
+ * (the journal disagreeing with the core, a damaged snapshot) is a bug. */
+static void host_failed(sim *s, sim_replica *r, int rc, const tandem_diag *d)
 {
-    if (u->snapshot_offset == 0) {
-        tandem_buf_reset(&r->staging);
-        r->staging_index = u->snapshot_index;
+    if (rc == TANDEM_EIO || rc == TANDEM_ESTOPPED || rc == TANDEM_ENOSPC) {
+        io_failed(s, r, rc);
+        return;
     }
-    if (r->staging_index != u->snapshot_index || r->staging.len != u->snapshot_offset) {
-        fail(s, "replica %llu got chunk %llu@%llu with %zu bytes of %llu staged",
-             (unsigned long long)r->id, (unsigned long long)u->snapshot_index,
-             (unsigned long long)u->snapshot_offset, r->staging.len,
-             (unsigned long long)r->staging_index);
-        return 0;
-    }
-    return tandem_buf_append(&r->staging, u->snapshot_chunk, u->snapshot_chunk_size_bytes);
+    fail(s, "replica %llu: %s", (unsigned long long)r->id, tandem_diag_text(d));
 }
 
-/* Installs the staged snapshot: checks it whole, makes it the state, and
- * restarts the journal after it. */
-static int install(sim *s, sim_replica *r, const tandem_raft_update *u)
+/* Counts what the host did since the last look (installs, resumptions). */
+static void count_host(sim *s, sim_replica *r)
 {
-    uint64_t idx = u->snapshot_index;
-    tandem_buf expect = TANDEM_BUF_INIT;
-    uint64_t hash = r->staging.len >= 16 ? tandem_load_u64(r->staging.data + 8) : 0;
-    int rc = snap_blob(idx, hash, &expect);
-    bool same = rc == 0 && r->staging_index == idx && expect.len == r->staging.len &&
-                memcmp(expect.data, r->staging.data, expect.len) == 0;
-    tandem_buf_free(&expect);
-    if (!same) {
-        fail(s, "replica %llu assembled a damaged snapshot %llu", (unsigned long long)r->id,
-             (unsigned long long)idx);
-        return 0;
-    }
-    if (idx > s->truth_len || s->truth[idx - 1].hash != hash) {
-        fail(s, "replica %llu installed snapshot %llu of state never committed",
-             (unsigned long long)r->id, (unsigned long long)idx);
-        return 0;
-    }
-    r->snap_index = idx;
-    r->snap_term = u->snapshot_term;
-    r->snap_hash = hash;
-    r->snap_conf = *u->snapshot_config;
-    r->applied = idx;
-    r->hash = hash;
-    s->res->faults[SIM_INSTALL]++;
-    return tandem_journal_reset(r->journal, idx + 1, u->snapshot_term, NULL);
+    tandem_raft_host_stats st;
+    tandem_raft_host_stats_get(r->host, &st);
+    s->res->faults[SIM_INSTALL] += st.snapshots_installed - r->installs_seen;
+    r->installs_seen = st.snapshots_installed;
 }
 
-static void handle_ready(sim *s, uint32_t idx)
+static void schedule_flush(sim *s, sim_replica *r)
+{
+    r->flush_pending = true;
+    r->flush_at_ms = s->now_ms + 1 + rnd(s, 8);
+    if (s->faults_on && rnd(s, 1000) < s->o->slow_fsync_per_mille) {
+        r->flush_at_ms += 50 + rnd(s, 150);
+        s->res->faults[SIM_SLOW_FSYNC]++;
+    }
+}
+
+/* Hands over the replica's updates one at a time, crashing it right after
+ * a term/vote write or an election, or as a leader's commit index moves. */
+static void run_host(sim *s, uint32_t idx)
 {
     sim_replica *r = &s->rep[idx];
     for (int round = 0; round < READY_ROUNDS_MAX && r->up && !s->res->failed; round++) {
-        if (!tandem_raft_has_ready(r->raft)) {
+        tandem_raft_host_round rd;
+        tandem_diag d;
+        int rc = tandem_raft_host_process_one(r->host, &rd, &d);
+        if (rc != 0) {
+            host_failed(s, r, rc, &d);
             return;
         }
-        tandem_raft_update u;
-        tandem_raft_ready(r->raft, &u);
-        int rc = tandem_raft_journal_write_hard_state(r->journal, &u, NULL);
-        for (size_t i = 0; i < u.n_messages && rc == 0; i++) {
-            net_send(s, idx, &u.messages[i]);
+        if (!rd.handled) {
+            return;
         }
-        tandem_diag d;
-        if (rc == 0) {
-            rc = tandem_raft_journal_write_entries(r->journal, &u, &d);
-            if (rc == TANDEM_ECORRUPT) {
-                fail(s, "replica %llu: %s", (unsigned long long)r->id, tandem_diag_text(&d));
-            }
+        bool elected = rd.role == TANDEM_RAFT_LEADER && !r->was_leader;
+        r->was_leader = rd.role == TANDEM_RAFT_LEADER;
+        if (rd.role == TANDEM_RAFT_LEADER) {
+            check_leader(s, r);
         }
-        bool elected = u.role == TANDEM_RAFT_LEADER && !r->was_leader;
-        r->was_leader = u.role == TANDEM_RAFT_LEADER;
         if (elected && s->committed_conf.n_members > 0 &&
             !is_member(&s->committed_conf, r->id, r->incarnation)) {
             const tandem_raft_config *own = tandem_raft_config_current(r->raft);
@@ -678,64 +649,36 @@ static void handle_ready(sim *s, uint32_t idx)
                  "replica %llu (incarnation %llu), fenced, was elected in term %llu (committed "
                  "configuration: epoch %llu, %u members; its own: epoch %llu, %u members)",
                  (unsigned long long)r->id, (unsigned long long)r->incarnation,
-                 (unsigned long long)u.term, (unsigned long long)s->committed_conf.epoch,
-                 s->committed_conf.n_members, (unsigned long long)own->epoch, own->n_members);
+                 (unsigned long long)tandem_raft_term(r->raft),
+                 (unsigned long long)s->committed_conf.epoch, s->committed_conf.n_members,
+                 (unsigned long long)own->epoch, own->n_members);
         }
-        if (s->o->regions == 2 && u.role == TANDEM_RAFT_LEADER && u.commit_index > r->seen_commit &&
-            !elected) {
-            check_commit_acks(s, r, u.commit_index);
+        bool committed = rd.commit_index > r->commit_seen;
+        r->commit_seen = rd.commit_index;
+        if (s->o->regions == 2 && rd.role == TANDEM_RAFT_LEADER && committed && !elected) {
+            check_commit_acks(s, r, rd.commit_index);
         }
-        r->seen_commit = u.commit_index;
+        check_applied(s, r);
+        count_host(s, r);
         uint8_t fs = tandem_raft_force_state(r->raft);
-        if (rc == 0 && s->faults_on && fs >= TANDEM_RAFT_FORCE_PREPARING &&
-            fs <= TANDEM_RAFT_FORCE_LEADING && rnd(s, 1000) < s->o->force_crash_per_mille) {
+        if (s->faults_on && fs >= TANDEM_RAFT_FORCE_PREPARING && fs <= TANDEM_RAFT_FORCE_LEADING &&
+            rnd(s, 1000) < s->o->force_crash_per_mille) {
             s->res->faults[SIM_CRASH_PREPARING + fs - TANDEM_RAFT_FORCE_PREPARING]++;
-            tandem_raft_advance(r->raft);
             crash(s, r); /* the initiator dies with the force half done */
             return;
         }
-        if (rc == 0 && (u.hard_state_changed || elected) && s->faults_on &&
+        if ((rd.hard_state_changed || elected) && s->faults_on &&
             rnd(s, 1000) < s->o->crash_after_vote_per_mille) {
-            if (elected) {
-                check_leader(s, r);
-            }
-            tandem_raft_advance(r->raft);
             crash(s, r); /* written, not synced; the answers are out or lost with it */
             return;
         }
-        if (rc == 0 && u.n_entries > 0 && !r->flush_pending) {
-            r->flush_pending = true;
-            r->flush_at_ms = s->now_ms + 1 + rnd(s, 8);
-            if (s->faults_on && rnd(s, 1000) < s->o->slow_fsync_per_mille) {
-                r->flush_at_ms += 50 + rnd(s, 150);
-                s->res->faults[SIM_SLOW_FSYNC]++;
-            }
+        if (tandem_raft_host_needs_flush(r->host) && !r->flush_pending) {
+            schedule_flush(s, r);
         }
-        if (rc == 0 && u.role == TANDEM_RAFT_LEADER) {
-            check_leader(s, r);
-        }
-        if (rc == 0 && u.commit_index > r->applied) {
-            check_commit_and_apply(s, r, u.commit_index);
-            if (u.role == TANDEM_RAFT_LEADER && s->faults_on &&
-                rnd(s, 1000) < s->o->crash_after_commit_per_mille) {
-                tandem_raft_advance(r->raft);
-                crash(s, r);
-                return;
-            }
-        }
-        bool installed = false;
-        if (rc == 0 && u.snapshot_chunk != NULL) {
-            rc = store_chunk(s, r, &u);
-        }
-        if (rc == 0 && u.snapshot_install) {
-            rc = install(s, r, &u);
-            installed = rc == 0;
-        }
-        tandem_raft_advance(r->raft);
-        if (rc != 0) {
-            io_failed(s, r, rc);
-        } else if (installed) {
-            tandem_raft_snapshot_installed(r->raft, u.snapshot_index);
+        if (rd.role == TANDEM_RAFT_LEADER && committed && s->faults_on &&
+            rnd(s, 1000) < s->o->crash_after_commit_per_mille) {
+            crash(s, r);
+            return;
         }
     }
 }
@@ -744,9 +687,10 @@ static void flush(sim *s, uint32_t idx)
 {
     sim_replica *r = &s->rep[idx];
     r->flush_pending = false;
-    int rc = tandem_raft_journal_flush(r->raft, r->journal, NULL);
+    tandem_diag d;
+    int rc = tandem_raft_host_flush(r->host, &d);
     if (rc != 0) {
-        io_failed(s, r, rc);
+        host_failed(s, r, rc, &d);
     }
 }
 
@@ -935,22 +879,18 @@ static void membership(sim *s)
 static void take_snapshot(sim *s)
 {
     sim_replica *r = &s->rep[rnd(s, s->o->replicas)];
-    if (!r->up || r->applied < r->snap_index + 16) {
+    if (!r->up ||
+        tandem_raft_host_applied_index(r->host) < tandem_raft_host_snapshot_index(r->host) + 16) {
         return;
     }
-    uint64_t idx = r->applied;
-    if (tandem_raft_compact(r->raft, idx) != 0) {
-        return;
-    }
-    r->snap_index = idx;
-    r->snap_term = tandem_raft_term_at(r->raft, idx);
-    r->snap_hash = r->hash;
-    r->snap_conf = *tandem_raft_snapshot_config(r->raft);
-    s->res->faults[SIM_SNAPSHOT]++;
-    int rc = tandem_journal_compact_below(r->journal, idx + 1, NULL);
+    uint64_t before = tandem_raft_host_snapshot_index(r->host), idx = 0;
+    tandem_diag d;
+    int rc = tandem_raft_host_snapshot(r->host, &idx, &d);
     if (rc != 0) {
-        io_failed(s, r, rc);
+        host_failed(s, r, rc, &d);
+        return;
     }
+    s->res->faults[SIM_SNAPSHOT] += idx > before;
 }
 
 /* ---- the region scenario ---- */
@@ -1039,9 +979,6 @@ static int wipe(sim *s, sim_replica *r)
         return rc;
     }
     r->incarnation = 1000 * (uint64_t)(++r->generation + 1) + r->id - 1;
-    r->snap_index = r->snap_term = r->snap_hash = 0;
-    memset(&r->snap_conf, 0, sizeof(r->snap_conf));
-    tandem_buf_reset(&r->staging);
     r->held = false;
     r->restart_at_ms = s->now_ms;
     return 0;
@@ -1260,7 +1197,7 @@ static void step(sim *s)
     }
     for (uint32_t i = 0; i < o->replicas && !s->res->failed; i++) {
         if (s->rep[i].up) {
-            handle_ready(s, i);
+            run_host(s, i);
         }
     }
     if (s->now_ms % LOG_CHECK_MS == 0) {
@@ -1338,15 +1275,14 @@ static void destroy(sim *s)
 {
     for (uint32_t i = 0; i < SIM_REPLICAS_MAX; i++) {
         sim_replica *r = &s->rep[i];
-        tandem_raft_free(r->raft);
-        tandem_journal_close(r->journal);
+        tandem_raft_host_close(r->host);
+        tandem_kv_close(r->kv);
         if (r->fs != NULL) {
             tandem_faultfs_free(r->fs);
         }
         if (r->old_fs != NULL) {
             tandem_faultfs_free(r->old_fs);
         }
-        tandem_buf_free(&r->staging);
     }
     for (size_t i = 0; i < s->n_msgs; i++) {
         free(s->msgs[i].bytes);
@@ -1384,10 +1320,9 @@ int sim_run(const sim_options *o, sim_result *res)
     tandem_buf_init(&s->buf);
     s->msgs = calloc(MESSAGES_MAX, sizeof(*s->msgs));
     int rc = s->msgs ? 0 : TANDEM_ENOMEM;
-    tandem_raft_config boot;
-    build_config(o, &boot);
+    build_config(o, &s->boot);
     for (uint32_t i = 0; i < o->replicas && rc == 0; i++) {
-        rc = create_replica(s, i, &boot);
+        rc = create_replica(s, i);
     }
     s->faults_on = true;
     for (; rc == 0 && s->now_ms < o->duration_ms && !res->failed; s->now_ms++) {
