@@ -3,10 +3,11 @@
  *
  * Time advances one virtual millisecond per step. In each step the scenario
  * may inject faults, due messages are delivered, replicas tick every 10 ms
- * and finish due fsyncs, the leader may propose, and then every live replica
- * runs its host (raft/raft_host.h, the broker's own code): persist term/vote,
- * store snapshot chunks, send, truncate/append, apply into its state,
- * install snapshots, snapshot and compact.
+ * and finish due fsyncs, the region script acts (loss, forces, failback),
+ * the leader may propose, and then every live replica runs its host
+ * (raft/raft_host.h, the broker's own code): persist term/vote, store
+ * snapshot chunks, send, truncate/append, apply into its state, install
+ * snapshots, snapshot and compact.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -622,7 +623,10 @@ static void schedule_flush(sim *s, sim_replica *r)
 }
 
 /* Hands over the replica's updates one at a time, crashing it right after
- * a term/vote write or an election, or as a leader's commit index moves. */
+ * a term/vote write or an election, as a leader's commit index moves, or in
+ * the middle of a force it initiated. Checks after each update: leaders per
+ * term, a new leader's membership, the commit's acknowledgements (two
+ * regions) and the applied state. */
 static void run_host(sim *s, uint32_t idx)
 {
     sim_replica *r = &s->rep[idx];
