@@ -130,10 +130,15 @@ bool raft_is_voter(const tandem_raft *r, uint64_t id)
 }
 
 /*
- * A replica campaigns when it is a voter in its latest configuration or in
- * the committed one. The second matters when the latest is an uncommitted
- * entry that demotes or removes it: without it, a cluster whose only
- * up-to-date replicas hold such entries could never elect a leader again.
+ * A replica campaigns when it is a voter in its latest configuration or, while
+ * that one is uncommitted, in the configuration just before it. The second
+ * matters when the latest is an uncommitted entry that demotes or removes it:
+ * without it, a cluster whose only up-to-date replicas hold such entries could
+ * never elect a leader again. It is the configuration before the latest, not
+ * the one at this replica's commit index: after a restart the commit index
+ * falls back to the snapshot, and a replica removed since (by an entry it
+ * holds) and re-added as a learner would otherwise campaign as the voter it
+ * was before its removal (simulator seed 20263088).
  * It is safe because a candidate counts votes by its latest configuration
  * alone, its own vote only if it is a voter there. Membership is by id and
  * incarnation.
@@ -154,12 +159,13 @@ bool raft_may_campaign(const tandem_raft *r)
     if (r->conf_index <= r->commit) {
         return false; /* the latest is the committed one */
     }
-    tandem_raft_config committed;
-    if (raft_conf_at(r, r->commit, &committed) != 0) {
+    TANDEM_ASSERT(r->conf_index > r->snap_index);
+    tandem_raft_config before;
+    if (raft_conf_at(r, r->conf_index - 1, &before) != 0) {
         return false;
     }
-    TANDEM_ASSERT(committed.n_members <= TANDEM_RAFT_MEMBERS_MAX);
-    return self_votes_in(r, &committed);
+    TANDEM_ASSERT(before.n_members <= TANDEM_RAFT_MEMBERS_MAX);
+    return self_votes_in(r, &before);
 }
 
 uint32_t raft_voter_count(const tandem_raft *r)

@@ -180,7 +180,11 @@ static int remove_others(tandem_raft_host *h, uint64_t keep, tandem_diag *diag)
         bool tmp = len > 4 && strcmp(n + len - 4, ".tmp") == 0;
         if ((idx != 0 && idx != keep) || tmp) {
             char path[HOST_PATH_BYTES];
-            snprintf(path, sizeof(path), "%s/%s", h->snap_dir, n);
+            int w = snprintf(path, sizeof(path), "%s/%s", h->snap_dir, n);
+            if (w < 0 || (size_t)w >= sizeof(path)) {
+                rc = TANDEM_ETOOBIG; /* a name no snapshot of ours has */
+                break;
+            }
             rc = h->o.ops->unlink(h->o.ops, path);
             removed = true;
         }

@@ -38,6 +38,8 @@ static const regression regressions[] = {
      * was replaced by another at the same index kept the old one in force,
      * and no replica could be elected (fixed in raft_log_truncate) */
     {"membership", 20263800, "configuration replaced at the same index"},
+    {"membership", 20263088,
+     "a re-added learner campaigned as the voter it was before its removal"},
 };
 
 static void report(const char *name, const uint64_t *faults)
