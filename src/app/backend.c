@@ -436,31 +436,42 @@ static void empty_done(broker *b, work_item *w)
     item_release(w);
 }
 
+/* Sends a command on a key to the partition that owns the key, answering the
+ * call when it is done (pending of `kind`). The caller encoded `value` (its
+ * encoder returned encode_rc); the value is taken whatever happens. A key of
+ * no partition here is answered 404 naming `what`, a value that could not be
+ * encoded 503. */
+static void keyed_command(broker *b, tandem_gateway_call *call, int64_t key, const char *what,
+                          int kind, int encode_rc, tandem_buf *value, uint8_t value_type,
+                          uint16_t intent, uint64_t record_key)
+{
+    TANDEM_ASSERT(b != NULL && call != NULL && value != NULL);
+    int slot = slot_of_key(b, key, call, what);
+    pending *p = slot < 0 ? NULL : pending_new(call, kind);
+    if (p == NULL) {
+        tandem_buf_free(value);
+        return;
+    }
+    if (encode_rc != TANDEM_OK) {
+        tandem_gateway_fail(call, 503, "RESOURCE_EXHAUSTED", "out of memory");
+        tandem_buf_free(value);
+        pending_free(p);
+        return;
+    }
+    submit(b, (uint32_t)slot, p, value_type, intent, record_key, value, empty_done);
+}
+
 static void op_cancel(void *ctx, const tandem_gateway_cancel_request *req,
                       tandem_gateway_call *call)
 {
-    broker *b = ctx;
-    int slot = slot_of_key(b, req->process_instance_key, call, "process instance");
-    if (slot < 0) {
-        return;
-    }
-    pending *p = pending_new(call, CALL_CANCEL);
-    if (p == NULL) {
-        return;
-    }
     tandem_buf value = TANDEM_BUF_INIT;
     tandem_process_instance_value v;
     tandem_process_instance_value_init(&v);
     v.process_instance_key = (uint64_t)req->process_instance_key;
-    if (tandem_process_instance_value_encode(&v, &value) != TANDEM_OK) {
-        tandem_gateway_fail(call, 503, "RESOURCE_EXHAUSTED", "out of memory");
-        tandem_buf_free(&value);
-        pending_free(p);
-        return;
-    }
-    submit(b, (uint32_t)slot, p, TANDEM_VALUE_PROCESS_INSTANCE,
-           TANDEM_INTENT_PROCESS_INSTANCE_CANCEL, (uint64_t)req->process_instance_key, &value,
-           empty_done);
+    int rc = tandem_process_instance_value_encode(&v, &value);
+    keyed_command(ctx, call, req->process_instance_key, "process instance", CALL_CANCEL, rc, &value,
+                  TANDEM_VALUE_PROCESS_INSTANCE, TANDEM_INTENT_PROCESS_INSTANCE_CANCEL,
+                  (uint64_t)req->process_instance_key);
 }
 
 /* --- jobs --- */
@@ -468,22 +479,10 @@ static void op_cancel(void *ctx, const tandem_gateway_cancel_request *req,
 static void job_command(broker *b, tandem_gateway_call *call, int64_t job_key, uint16_t intent,
                         const tandem_job_value *v)
 {
-    int slot = slot_of_key(b, job_key, call, "job");
-    if (slot < 0) {
-        return;
-    }
-    pending *p = pending_new(call, CALL_EMPTY);
-    if (p == NULL) {
-        return;
-    }
     tandem_buf value = TANDEM_BUF_INIT;
-    if (tandem_job_value_encode(v, &value) != TANDEM_OK) {
-        tandem_gateway_fail(call, 503, "RESOURCE_EXHAUSTED", "out of memory");
-        tandem_buf_free(&value);
-        pending_free(p);
-        return;
-    }
-    submit(b, (uint32_t)slot, p, TANDEM_VALUE_JOB, intent, (uint64_t)job_key, &value, empty_done);
+    int rc = tandem_job_value_encode(v, &value);
+    keyed_command(b, call, job_key, "job", CALL_EMPTY, rc, &value, TANDEM_VALUE_JOB, intent,
+                  (uint64_t)job_key);
 }
 
 static void op_complete(void *ctx, const tandem_gateway_complete_request *req,
@@ -530,56 +529,30 @@ static void op_update(void *ctx, const tandem_gateway_update_request *req,
 static void op_resolve(void *ctx, const tandem_gateway_resolve_request *req,
                        tandem_gateway_call *call)
 {
-    broker *b = ctx;
-    TANDEM_ASSERT(b != NULL && req != NULL);
-    int slot = slot_of_key(b, req->incident_key, call, "incident");
-    if (slot < 0) {
-        return;
-    }
-    pending *p = pending_new(call, CALL_EMPTY);
-    if (p == NULL) {
-        return;
-    }
+    TANDEM_ASSERT(req != NULL);
     tandem_buf value = TANDEM_BUF_INIT;
     tandem_incident_value v;
     tandem_incident_value_init(&v);
-    if (tandem_incident_value_encode(&v, &value) != TANDEM_OK) {
-        tandem_gateway_fail(call, 503, "RESOURCE_EXHAUSTED", "out of memory");
-        tandem_buf_free(&value);
-        pending_free(p);
-        return;
-    }
-    submit(b, (uint32_t)slot, p, TANDEM_VALUE_INCIDENT, TANDEM_INTENT_INCIDENT_RESOLVE,
-           (uint64_t)req->incident_key, &value, empty_done);
+    int rc = tandem_incident_value_encode(&v, &value);
+    keyed_command(ctx, call, req->incident_key, "incident", CALL_EMPTY, rc, &value,
+                  TANDEM_VALUE_INCIDENT, TANDEM_INTENT_INCIDENT_RESOLVE,
+                  (uint64_t)req->incident_key);
 }
 
 static void op_set_variables(void *ctx, const tandem_gateway_variables_request *req,
                              tandem_gateway_call *call)
 {
-    broker *b = ctx;
-    TANDEM_ASSERT(b != NULL && req != NULL);
-    int slot = slot_of_key(b, req->element_instance_key, call, "element instance");
-    if (slot < 0) {
-        return;
-    }
-    pending *p = pending_new(call, CALL_EMPTY);
-    if (p == NULL) {
-        return;
-    }
+    TANDEM_ASSERT(req != NULL);
     tandem_buf value = TANDEM_BUF_INIT;
     tandem_variable_document_value v;
     tandem_variable_document_value_init(&v);
     v.scope_key = (uint64_t)req->element_instance_key;
     v.update_semantics = req->local ? TANDEM_VARIABLES_LOCAL : TANDEM_VARIABLES_PROPAGATE;
     v.variables = tandem_sv_of(req->variables_json);
-    if (tandem_variable_document_value_encode(&v, &value) != TANDEM_OK) {
-        tandem_gateway_fail(call, 503, "RESOURCE_EXHAUSTED", "out of memory");
-        tandem_buf_free(&value);
-        pending_free(p);
-        return;
-    }
-    submit(b, (uint32_t)slot, p, TANDEM_VALUE_VARIABLE_DOCUMENT,
-           TANDEM_INTENT_VARIABLE_DOCUMENT_UPDATE, TANDEM_KEY_NONE, &value, empty_done);
+    int rc = tandem_variable_document_value_encode(&v, &value);
+    keyed_command(ctx, call, req->element_instance_key, "element instance", CALL_EMPTY, rc, &value,
+                  TANDEM_VALUE_VARIABLE_DOCUMENT, TANDEM_INTENT_VARIABLE_DOCUMENT_UPDATE,
+                  TANDEM_KEY_NONE);
 }
 
 /* --- activation: partition by partition until enough jobs --- */
